@@ -1,0 +1,205 @@
+package mysqletcd
+
+import (
+	"strings"
+
+	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
+)
+
+// captureKind is how the driver learns the keys a write changes.
+type captureKind int
+
+const (
+	// captureResync: the keys cannot be derived; resync the table after
+	// commit.
+	captureResync captureKind = iota
+	// captureValues: the keys are in the statement (INSERT values, or a
+	// WHERE that pins every key column); no extra round trip.
+	captureValues
+	// captureBefore: SELECT the rows the statement will change, FOR UPDATE,
+	// in the same transaction, before it runs; and SELECT them again after
+	// it when it may change key columns.
+	captureBefore
+)
+
+// tableWrite is the plan for one statement's writes to one mapped table.
+type tableWrite struct {
+	t      *table
+	how    captureKind
+	reason string // for captureResync
+
+	// captureValues: the statement's rows of values, and where each of
+	// t.idCols is among them (-1: not given).
+	rows  [][]sqlparse.Value
+	idIdx []int
+	// uniqueIdx: for conflicts, where each column of each of t.uniques is
+	// among the row's values (-1: not given).
+	uniqueIdx [][]int
+	// conflicts: INSERT ... ON DUPLICATE KEY UPDATE and REPLACE also change
+	// rows found by any unique key; read them first.
+	conflicts bool
+
+	// captureBefore: the SELECT of t.idCols with the statement's WHERE,
+	// ORDER BY and LIMIT, and the indices of the args it needs.
+	before       string
+	beforeParams []int
+	// after: the statement may change key columns; rowIDSet gives, per
+	// column of t.rowID, the new value when SET assigns it (nil otherwise).
+	after    bool
+	rowIDSet []*sqlparse.Value
+}
+
+func resyncWrite(t *table, reason string) *tableWrite {
+	return &tableWrite{t: t, how: captureResync, reason: reason}
+}
+
+// planWrite plans an INSERT, REPLACE, UPDATE or DELETE. Statements that
+// write several tables, or whose keys cannot be pinned down, resync.
+func planWrite(targets []*table, s sqlparse.Statement) *tableWrite {
+	t := targets[0]
+	if len(targets) > 1 || s.MultiTable {
+		return resyncWrite(t, reasonUnsupported)
+	}
+	switch s.Kind {
+	case sqlparse.Insert, sqlparse.Replace:
+		return planInsert(t, s)
+	default:
+		return planUpdateDelete(t, s)
+	}
+}
+
+func planInsert(t *table, s sqlparse.Statement) *tableWrite {
+	if s.Select || len(s.Rows) == 0 {
+		return resyncWrite(t, reasonUnsupported)
+	}
+	cols := s.Columns
+	if len(cols) == 0 {
+		for _, c := range t.columns {
+			cols = append(cols, c.name)
+		}
+	}
+	w := &tableWrite{t: t, how: captureValues, rows: s.Rows, idIdx: indicesIn(cols, t.idCols)}
+	for _, row := range s.Rows {
+		if len(row) != len(cols) {
+			return resyncWrite(t, reasonUnsupported) // the server rejects it anyway
+		}
+	}
+	if len(s.OnDuplicate) > 0 {
+		for _, a := range s.OnDuplicate {
+			if indexFold(t.idCols, a.Column) >= 0 {
+				return resyncWrite(t, reasonUnsupported) // the update may move keys
+			}
+		}
+	}
+	if s.Kind == sqlparse.Replace || len(s.OnDuplicate) > 0 {
+		w.conflicts = !t.conflictsPinnedByKey()
+		for _, u := range t.uniques {
+			w.uniqueIdx = append(w.uniqueIdx, indicesIn(cols, u))
+		}
+	}
+	return w
+}
+
+// indicesIn returns, for each name, its index in list, or -1.
+func indicesIn(list, names []string) []int {
+	idx := make([]int, len(names))
+	for i, n := range names {
+		idx[i] = indexFold(list, n)
+	}
+	return idx
+}
+
+// conflictsPinnedByKey reports whether the only unique key is one that
+// holds every mapping's key columns: then the row an upsert or REPLACE
+// changes has the key its values give, and no read is needed.
+func (t *table) conflictsPinnedByKey() bool {
+	if len(t.uniques) != 1 {
+		return false
+	}
+	for _, m := range t.mappings {
+		for _, c := range m.keyCols {
+			if indexFold(t.uniques[0], c) < 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func planUpdateDelete(t *table, s sqlparse.Statement) *tableWrite {
+	setsID := false
+	for _, a := range s.Set {
+		if indexFold(t.idCols, a.Column) >= 0 {
+			setsID = true
+		}
+	}
+	if w := planFromWhere(t, s, setsID); w != nil {
+		return w
+	}
+	w := &tableWrite{t: t, how: captureBefore, after: setsID}
+	if setsID {
+		w.rowIDSet = make([]*sqlparse.Value, len(t.rowID))
+		for _, a := range s.Set {
+			i := indexFold(t.rowID, a.Column)
+			if i < 0 {
+				continue
+			}
+			switch a.Value.Kind {
+			case sqlparse.Literal, sqlparse.Param:
+				v := a.Value
+				w.rowIDSet[i] = &v
+			default:
+				// The row's new identity cannot be computed here.
+				return resyncWrite(t, reasonUnsupported)
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	b.WriteString(quoteIdents(t.idCols))
+	b.WriteString(" FROM ")
+	if s.From != nil { // PARTITION (...) narrows the rows
+		b.WriteString(s.From.SQL)
+		w.beforeParams = append(w.beforeParams, s.From.Params...)
+	} else {
+		b.WriteString(quoteTable(t.schema, t.name))
+	}
+	for _, f := range []struct {
+		kw string
+		f  *sqlparse.Fragment
+	}{{" WHERE ", s.Where}, {" ORDER BY ", s.OrderBy}, {" LIMIT ", s.Limit}} {
+		if f.f != nil {
+			b.WriteString(f.kw)
+			b.WriteString(f.f.SQL)
+			w.beforeParams = append(w.beforeParams, f.f.Params...)
+		}
+	}
+	b.WriteString(" FOR UPDATE")
+	w.before = b.String()
+	return w
+}
+
+// planFromWhere returns a values plan when the WHERE pins every key column
+// of every mapping with "col = constant" and SET leaves them alone.
+func planFromWhere(t *table, s sqlparse.Statement, setsID bool) *tableWrite {
+	if setsID || len(s.WhereEq) == 0 {
+		return nil
+	}
+	img := make([]sqlparse.Value, len(t.idCols))
+	for i, c := range t.idCols {
+		img[i] = sqlparse.Value{Kind: sqlparse.Expr}
+		for _, eq := range s.WhereEq {
+			if strings.EqualFold(eq.Column, c) && (eq.Value.Kind == sqlparse.Literal || eq.Value.Kind == sqlparse.Param) {
+				img[i] = eq.Value
+			}
+		}
+	}
+	for _, m := range t.mappings {
+		for _, c := range m.keyCols {
+			if img[indexFold(t.idCols, c)].Kind == sqlparse.Expr {
+				return nil
+			}
+		}
+	}
+	return &tableWrite{t: t, how: captureValues, rows: [][]sqlparse.Value{img}, idIdx: indicesIn(t.idCols, t.idCols)}
+}

@@ -1,0 +1,241 @@
+package mysqletcd
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
+)
+
+// plan is what the driver does around one statement text. Plans are built
+// once per (default schema, text) and cached; they are immutable.
+type plan struct {
+	passThrough bool // reads, unmapped tables: nothing to do
+	stmts       []stmtPlan
+	// single is set when the text is one statement whose keys the driver
+	// derives itself; multi-statement texts resync their tables instead.
+	single bool
+}
+
+// stmtPlan is one statement's effect on the session.
+type stmtPlan struct {
+	kind           sqlparse.Kind
+	implicitCommit bool // DDL, LOCK TABLES, BEGIN inside a transaction: commits first
+	autocommit     bool // SetAutocommit: the new value
+	unknownValue   bool // SetAutocommit to a non-constant value
+	chain          bool // COMMIT/ROLLBACK AND CHAIN
+	useSchema      string
+	writes         []*tableWrite
+}
+
+// planCache maps statement texts to plans. It is bounded: when full it
+// starts over, which costs re-parsing, never correctness.
+type planCache struct {
+	mu    sync.RWMutex
+	plans map[planKey]*plan
+	max   int
+}
+
+type planKey struct{ schema, text string }
+
+func (c *planCache) get(schema, text string) (*plan, bool) {
+	c.mu.RLock()
+	p, ok := c.plans[planKey{schema, text}]
+	c.mu.RUnlock()
+	return p, ok
+}
+
+func (c *planCache) put(schema, text string, p *plan) {
+	c.mu.Lock()
+	if c.plans == nil || len(c.plans) >= c.max {
+		c.plans = make(map[planKey]*plan)
+	}
+	c.plans[planKey{schema, text}] = p
+	c.mu.Unlock()
+}
+
+var passThrough = &plan{passThrough: true}
+
+// plan returns the cached plan of a statement text, building it on a miss.
+func (st *state) plan(schema, text string) *plan {
+	if p, ok := st.plans.get(schema, text); ok {
+		return p
+	}
+	p := st.buildPlan(schema, text)
+	st.plans.put(schema, text, p)
+	return p
+}
+
+func (st *state) buildPlan(schema, text string) *plan {
+	kw := firstKeyword(text)
+	if readKeywords[kw] {
+		return passThrough
+	}
+	named := st.namedTables(text, schema)
+	if len(named) == 0 && !controlKeywords[kw] {
+		return passThrough
+	}
+	stmts, err := sqlparse.Parse(text)
+	if err != nil {
+		sp := stmtPlan{kind: controlFallback(kw, text)}
+		if len(named) > 0 {
+			sp.writes = resyncAll(named, reasonUnparsed)
+		}
+		if sp.kind == sqlparse.Other && len(sp.writes) == 0 {
+			return passThrough
+		}
+		return &plan{single: true, stmts: []stmtPlan{sp}}
+	}
+	p := &plan{single: len(stmts) == 1}
+	for _, s := range stmts {
+		p.stmts = append(p.stmts, st.planStatement(schema, s, p.single))
+	}
+	if p.nothingToDo() {
+		return passThrough
+	}
+	return p
+}
+
+func (p *plan) nothingToDo() bool {
+	for _, s := range p.stmts {
+		if s.kind != sqlparse.Other || len(s.writes) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// planStatement decides how to capture one parsed statement.
+func (st *state) planStatement(schema string, s sqlparse.Statement, single bool) stmtPlan {
+	sp := stmtPlan{kind: s.Kind, chain: s.Chain, autocommit: s.Autocommit, unknownValue: s.AutocommitUnknown, useSchema: s.UseSchema}
+	switch s.Kind {
+	case sqlparse.DDL, sqlparse.LockTables:
+		sp.implicitCommit = true
+	case sqlparse.Begin:
+		sp.implicitCommit = true // of the transaction that is open, if any
+	}
+	var targets []*table
+	for _, tn := range s.Tables {
+		if t := st.lookupTable(schema, tn); t != nil {
+			targets = append(targets, t)
+		}
+	}
+	if len(targets) == 0 {
+		return sp
+	}
+	switch s.Kind {
+	case sqlparse.Insert, sqlparse.Replace, sqlparse.Update, sqlparse.Delete:
+		if !single {
+			sp.writes = resyncAll(targets, reasonUnsupported)
+			return sp
+		}
+		sp.writes = []*tableWrite{planWrite(targets, s)}
+	case sqlparse.Truncate, sqlparse.LoadData, sqlparse.Call, sqlparse.DDL:
+		sp.writes = resyncAll(targets, reasonTableLevel)
+	}
+	return sp
+}
+
+// lookupTable finds the mapped table a statement names, or nil.
+func (st *state) lookupTable(schema string, tn sqlparse.TableName) *table {
+	if tn.Schema != "" {
+		schema = tn.Schema
+	}
+	return st.tables[strings.ToLower(schema+"."+tn.Name)]
+}
+
+// namedTables lists the mapped tables whose name appears anywhere in the
+// text. It over-reports (a column may share a table's name); that only
+// costs a parse.
+func (st *state) namedTables(text, schema string) []*table {
+	var out []*table
+	lower := ""
+	for _, t := range st.tableList {
+		if len(t.name) > len(text) {
+			continue
+		}
+		if lower == "" {
+			lower = strings.ToLower(text)
+		}
+		if strings.Contains(lower, strings.ToLower(t.name)) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func resyncAll(tables []*table, reason string) []*tableWrite {
+	out := make([]*tableWrite, len(tables))
+	for i, t := range tables {
+		out[i] = &tableWrite{t: t, how: captureResync, reason: reason}
+	}
+	return out
+}
+
+// controlFallback tells transaction control from the first keyword of a
+// text the parser rejects (BEGIN WORK, COMMIT WORK, START TRANSACTION with
+// several characteristics), so the session still sees the boundary.
+func controlFallback(kw, text string) sqlparse.Kind {
+	switch kw {
+	case "BEGIN", "START":
+		return sqlparse.Begin
+	case "COMMIT":
+		return sqlparse.Commit
+	case "ROLLBACK":
+		if strings.Contains(strings.ToUpper(text), " TO ") {
+			return sqlparse.RollbackTo
+		}
+		return sqlparse.Rollback
+	}
+	return sqlparse.Other
+}
+
+// firstKeyword returns the first word of the text, upper case, skipping
+// white space, comments and opening parentheses.
+func firstKeyword(text string) string {
+	i := 0
+	for i < len(text) {
+		c := text[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == ';':
+			i++
+		case c == '#' || (c == '-' && strings.HasPrefix(text[i:], "-- ")):
+			j := strings.IndexByte(text[i:], '\n')
+			if j < 0 {
+				return ""
+			}
+			i += j + 1
+		case c == '/' && strings.HasPrefix(text[i:], "/*") && !strings.HasPrefix(text[i:], "/*!") && !strings.HasPrefix(text[i:], "/*M!"):
+			j := strings.Index(text[i+2:], "*/")
+			if j < 0 {
+				return ""
+			}
+			i += j + 4
+		default:
+			j := i
+			for j < len(text) && isWordByte(text[j]) {
+				j++
+			}
+			return strings.ToUpper(text[i:j])
+		}
+	}
+	return ""
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+}
+
+// readKeywords start statements that never write a table.
+var readKeywords = map[string]bool{
+	"SELECT": true, "SHOW": true, "DESC": true, "DESCRIBE": true, "EXPLAIN": true, "HELP": true,
+}
+
+// controlKeywords start statements that may end or start a transaction
+// whatever table they name, so they are always parsed.
+var controlKeywords = map[string]bool{
+	"BEGIN": true, "START": true, "COMMIT": true, "ROLLBACK": true, "SAVEPOINT": true, "RELEASE": true,
+	"SET": true, "USE": true, "LOCK": true, "UNLOCK": true, "XA": true,
+	"CREATE": true, "ALTER": true, "DROP": true, "RENAME": true, "TRUNCATE": true, "ANALYZE": true,
+	"OPTIMIZE": true, "REPAIR": true, "GRANT": true, "REVOKE": true, "FLUSH": true, "INSTALL": true, "UNINSTALL": true,
+}

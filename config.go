@@ -1,0 +1,178 @@
+package mysqletcd
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config says which etcd cluster to keep in step and how each MySQL table
+// maps to etcd keys. It is a plain value: load it with LoadConfig or
+// ParseConfig, or build it in Go, then pass it to Register or OpenDB.
+type Config struct {
+	// Etcd is the cluster to write to.
+	Etcd EtcdConfig `yaml:"etcd"`
+	// Tables maps tables to keys. A table may have several mappings.
+	Tables []Mapping `yaml:"tables"`
+
+	// FencePrefix is where fence and epoch keys live; default "/_mysqletcd".
+	// No mapping's keys may start with it.
+	FencePrefix string `yaml:"fence-prefix"`
+	// QueueSize bounds the number of keys waiting to be pushed; default
+	// 100000. Beyond it, the table of a key that does not fit is resynced.
+	QueueSize int `yaml:"queue-size"`
+	// MaxTxKeys bounds the keys one transaction collects; default 10000.
+	// A transaction that touches more resyncs the table instead.
+	MaxTxKeys int `yaml:"max-tx-keys"`
+	// Workers is the number of concurrent pushes; default 4.
+	Workers int `yaml:"workers"`
+	// BatchSize is the number of keys per etcd transaction; default 60,
+	// at most 60 (etcd allows 128 operations per transaction by default).
+	BatchSize int `yaml:"batch-size"`
+	// DrainTimeout bounds how long Close waits for queued keys; default 10s.
+	DrainTimeout time.Duration `yaml:"drain-timeout"`
+
+	// Logger receives sync errors and notable events; default slog.Default().
+	Logger *slog.Logger `yaml:"-"`
+	// OnError, when set, is called with every sync error (a push that failed
+	// and will be retried, a resync that failed). It must not block for long.
+	OnError func(error) `yaml:"-"`
+	// Trace, when set, is told about each step of each push. Its hooks run
+	// synchronously on the push path.
+	Trace *PushTrace `yaml:"-"`
+}
+
+// EtcdConfig is how to reach etcd.
+type EtcdConfig struct {
+	Endpoints      []string      `yaml:"endpoints"`
+	DialTimeout    time.Duration `yaml:"dial-timeout"`    // default 5s
+	RequestTimeout time.Duration `yaml:"request-timeout"` // deadline of every etcd call; default 5s
+	Username       string        `yaml:"username"`
+	Password       string        `yaml:"password"`
+	TLS            *TLSFiles     `yaml:"tls"`
+	// TLSConfig, when set, is used as is instead of TLS.
+	TLSConfig *tls.Config `yaml:"-"`
+}
+
+// TLSFiles names PEM files for a TLS connection to etcd.
+type TLSFiles struct {
+	CA   string `yaml:"ca"`
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Mapping maps the rows of one table to one etcd key each.
+type Mapping struct {
+	// Table is "table" (in the DSN's database) or "schema.table".
+	Table string `yaml:"table"`
+	// Key is a template such as "/app/users/{id}": each {column} is replaced
+	// by the row's value, escaped with url.PathEscape. The columns must hold
+	// a primary or unique key of the table and be NOT NULL.
+	Key string `yaml:"key"`
+	// Value is what the key holds.
+	Value Value `yaml:"value"`
+	// Columns lists the columns of a JSON value; default all columns.
+	Columns []string `yaml:"columns"`
+	// Where is an SQL condition; rows that don't match have no key.
+	Where string `yaml:"where"`
+}
+
+// Value is what a mapped key holds: a JSON object of the mapping's columns
+// (the zero Value, or "json" in YAML), or the raw bytes of one column
+// ({column: name} in YAML; NULL gives an empty value).
+type Value struct {
+	Column string `yaml:"column"`
+}
+
+// JSONValue is the Value that holds a JSON object of the mapping's columns.
+var JSONValue = Value{}
+
+// ColumnValue is the Value that holds the raw bytes of one column.
+func ColumnValue(column string) Value { return Value{Column: column} }
+
+// UnmarshalYAML accepts "json" or {column: name}.
+func (v *Value) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		if n.Value != "json" {
+			return fmt.Errorf("line %d: value %q: use \"json\" or {column: <name>}", n.Line, n.Value)
+		}
+		*v = JSONValue
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: value: use \"json\" or {column: <name>}", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; k != "column" {
+			return fmt.Errorf("line %d: value: field %s not found: use {column: <name>}", n.Content[i].Line, k)
+		}
+		v.Column = n.Content[i+1].Value
+	}
+	if v.Column == "" {
+		return fmt.Errorf("line %d: value: {column: <name>} needs a column name", n.Line)
+	}
+	return nil
+}
+
+// LoadConfig reads a YAML config file.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("%w: read %s: %w", ErrConfig, path, err)
+	}
+	cfg, err := ParseConfig(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig parses YAML config text. Unknown fields are errors, so that a
+// misspelt option does not pass unnoticed.
+func ParseConfig(text []byte) (Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(strings.NewReader(string(text)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return Config{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return cfg, nil
+}
+
+// withDefaults returns cfg with every unset option at its default.
+func (cfg Config) withDefaults() Config {
+	if cfg.FencePrefix == "" {
+		cfg.FencePrefix = "/_mysqletcd"
+	}
+	cfg.FencePrefix = strings.TrimRight(cfg.FencePrefix, "/")
+	if cfg.QueueSize == 0 {
+		cfg.QueueSize = 100000
+	}
+	if cfg.MaxTxKeys == 0 {
+		cfg.MaxTxKeys = 10000
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 4
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 60
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = 10 * time.Second
+	}
+	if cfg.Etcd.DialTimeout == 0 {
+		cfg.Etcd.DialTimeout = 5 * time.Second
+	}
+	if cfg.Etcd.RequestTimeout == 0 {
+		cfg.Etcd.RequestTimeout = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg
+}

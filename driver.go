@@ -1,0 +1,98 @@
+package mysqletcd
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// DriverName is the name the package registers itself under.
+const DriverName = "mysqletcd"
+
+func init() {
+	sql.Register(DriverName, &Driver{})
+}
+
+// Driver is the database/sql driver. Its DSNs are go-sql-driver/mysql DSNs;
+// the driver removes its own parameter (mysqletcd-config) before mysql sees
+// them. It is safe for concurrent use.
+type Driver struct {
+	cfg *Config // set by Register; nil: the DSN or the environment names a file
+
+	mu    sync.Mutex
+	byDSN map[string]*Connector // for callers of Open, which has no Close
+}
+
+// Register registers a driver under name whose mappings are cfg rather
+// than a config file, for sql.Open(name, dsn).
+func Register(name string, cfg Config) error {
+	if slices.Contains(sql.Drivers(), name) {
+		return fmt.Errorf("%w: driver name %q is taken: pick another", ErrConfig, name)
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	cfg = cfg.withDefaults()
+	sql.Register(name, &Driver{cfg: &cfg})
+	return nil
+}
+
+// OpenConnector parses the DSN and loads the config; database/sql calls it
+// once per sql.Open.
+func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
+	mc, params, err := splitDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	var cfg Config
+	switch {
+	case d.cfg != nil && params[DSNConfigParam] != "":
+		return nil, fmt.Errorf("%w: dsn: %s is set, but this driver was registered with a Config: remove it from the DSN", ErrConfig, DSNConfigParam)
+	case d.cfg != nil:
+		cfg = *d.cfg
+	default:
+		path, err := configPath(params)
+		if err != nil {
+			return nil, err
+		}
+		if cfg, err = LoadConfig(path); err != nil {
+			return nil, err
+		}
+	}
+	inner, err := mysql.NewConnector(mc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: dsn: %w", ErrConfig, err)
+	}
+	c, err := NewConnector(inner, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.drv = d
+	return c, nil
+}
+
+// Open opens a connection. database/sql uses OpenConnector instead; Open
+// serves callers that use the driver directly, with one Connector per DSN.
+func (d *Driver) Open(dsn string) (driver.Conn, error) {
+	d.mu.Lock()
+	c := d.byDSN[dsn]
+	if c == nil {
+		dc, err := d.OpenConnector(dsn)
+		if err != nil {
+			d.mu.Unlock()
+			return nil, err
+		}
+		c = dc.(*Connector)
+		if d.byDSN == nil {
+			d.byDSN = map[string]*Connector{}
+		}
+		d.byDSN[dsn] = c
+	}
+	d.mu.Unlock()
+	return c.Connect(context.Background())
+}

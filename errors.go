@@ -1,0 +1,17 @@
+package mysqletcd
+
+import "errors"
+
+// Sentinel errors. Errors returned by the package wrap one of these where it
+// applies, so callers can test them with errors.Is.
+var (
+	// ErrConfig reports a configuration that cannot work. The message names
+	// the field and how to fix it.
+	ErrConfig = errors.New("mysqletcd: invalid config")
+
+	// ErrSchema reports a mapping that does not fit the live database schema.
+	ErrSchema = errors.New("mysqletcd: mapping does not fit the schema")
+
+	// ErrClosed is returned by operations on a closed Connector.
+	ErrClosed = errors.New("mysqletcd: connector closed")
+)

@@ -1,0 +1,209 @@
+package mysqletcd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+type etcdResponseOp = pb.ResponseOp
+
+// The push protocol, per batch of keys of one mapping:
+//
+//	loop:
+//	  epoch, fences, current := one etcd Txn of Gets      (one revision)
+//	  rows := SELECT ... WHERE key columns IN (...)       (fresh, autocommit, not intercepted)
+//	  want := the mapping applied to each row (absent: no row or filtered out)
+//	  Txn(If  epoch and every fence still have the ModRevision read
+//	      Then Put every fence; Put or Delete each key whose value changes
+//	      Else Get epoch, fences and keys again)
+//	  success: done; failure: loop with what the Else branch read.
+//
+// Any push that read the database before a commit either read its fence
+// before that commit's own push wrote the fence, and so fails its compare,
+// or it read the database after the commit: etcd converges to the database.
+// The fence, not the data key, carries the compare because a deleted key's
+// ModRevision reads 0 again, which would let a stale "absent" reader
+// overwrite a later delete. Fences are never deleted by a push. The epoch is
+// bumped by a table resync to stop every push that read before it.
+
+// item is one key to push: the mapping, the rendered key, and the values of
+// the mapping's key columns to look the row up with.
+type item struct {
+	m    *mapping
+	key  string
+	vals []any
+}
+
+// snapshot is what a push read from etcd at one revision.
+type snapshot struct {
+	epoch   int64
+	fences  []int64  // ModRevision of each key's fence; 0 when absent
+	current [][]byte // each key's value; nil when absent
+}
+
+func (s *syncer) fenceKey(key string) string { return s.cfg.FencePrefix + "/fence" + key }
+
+// push brings the keys of one batch in line with the database. It returns
+// rows found through the batch's lookups that render to other keys (a
+// statement said 'BOB', the row says 'bob'), which need their own push.
+func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, error) {
+	keys := make([]string, len(batch))
+	for i, it := range batch {
+		keys[i] = it.key
+	}
+	var snap *snapshot
+	conflicts := 0
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if snap == nil {
+			var err error
+			if snap, err = s.readFences(ctx, m, keys); err != nil {
+				s.failed(ctx, attempt, fmt.Errorf("read fences of %s: %w", m, err))
+				continue
+			}
+		}
+		s.cfg.Trace.fencesRead(keys)
+		rows, err := s.readRows(ctx, m, batch)
+		if err != nil {
+			// The fences read stay valid: a later DB read is only fresher.
+			s.failed(ctx, attempt, fmt.Errorf("read rows of %s: %w", m, err))
+			continue
+		}
+		s.cfg.Trace.rowsRead(keys)
+		ok, next, err := s.swap(ctx, m, keys, snap, rows.want)
+		if err != nil {
+			// The outcome is unknown: it may have been applied. Start again
+			// from the fences, never assume.
+			snap = nil
+			s.failed(ctx, attempt, fmt.Errorf("compare-and-swap %s: %w", m, err))
+			continue
+		}
+		s.cfg.Trace.swapped(keys, ok)
+		if ok {
+			s.countPushed(snap, rows.want)
+			return rows.others, nil
+		}
+		s.stats.conflicts.Add(1)
+		conflicts++
+		snap = next
+		if conflicts >= 2 && len(batch) > 1 {
+			// Contention: halve the batch so that the keys nobody else is
+			// pushing stop paying for the ones somebody is.
+			h := len(batch) / 2
+			a, errA := s.push(ctx, m, batch[:h])
+			b, errB := s.push(ctx, m, batch[h:])
+			if errA != nil {
+				return append(a, b...), errA
+			}
+			return append(a, b...), errB
+		}
+		if conflicts > 1 {
+			if err := sleepCtx(ctx, backoff(conflicts, conflictBackoff)); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// failed reports a failed step and waits before the next attempt.
+func (s *syncer) failed(ctx context.Context, attempt int, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	s.stats.errors.Add(1)
+	s.report(err)
+	_ = sleepCtx(ctx, backoff(attempt+1, errorBackoff))
+}
+
+// readFences reads the mapping's epoch and each key's fence and value in one
+// Txn, so at one revision.
+func (s *syncer) readFences(ctx context.Context, m *mapping, keys []string) (*snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout)
+	defer cancel()
+	resp, err := s.etcd.Txn(ctx).Then(s.getOps(m, keys)...).Commit()
+	if err != nil {
+		return nil, err
+	}
+	return snapshotOf(resp.Responses, len(keys)), nil
+}
+
+// getOps reads the epoch, then each key's fence and value.
+func (s *syncer) getOps(m *mapping, keys []string) []clientv3.Op {
+	ops := make([]clientv3.Op, 0, 1+2*len(keys))
+	ops = append(ops, clientv3.OpGet(m.epochKey, clientv3.WithKeysOnly()))
+	for _, k := range keys {
+		ops = append(ops, clientv3.OpGet(s.fenceKey(k), clientv3.WithKeysOnly()), clientv3.OpGet(k))
+	}
+	return ops
+}
+
+func snapshotOf(resps []*etcdResponseOp, n int) *snapshot {
+	snap := &snapshot{fences: make([]int64, n), current: make([][]byte, n)}
+	snap.epoch = modRevision(resps[0])
+	for i := 0; i < n; i++ {
+		snap.fences[i] = modRevision(resps[1+2*i])
+		if kvs := resps[2+2*i].GetResponseRange().GetKvs(); len(kvs) > 0 {
+			snap.current[i] = kvs[0].Value
+			if snap.current[i] == nil {
+				snap.current[i] = []byte{}
+			}
+		}
+	}
+	return snap
+}
+
+func modRevision(r *etcdResponseOp) int64 {
+	if kvs := r.GetResponseRange().GetKvs(); len(kvs) > 0 {
+		return kvs[0].ModRevision
+	}
+	return 0
+}
+
+// swap writes the batch if neither the epoch nor any fence moved since snap.
+// When one did, next holds a fresh read to retry from.
+func (s *syncer) swap(ctx context.Context, m *mapping, keys []string, snap *snapshot, want [][]byte) (ok bool, next *snapshot, err error) {
+	cmps := make([]clientv3.Cmp, 0, 1+len(keys))
+	cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(m.epochKey), "=", snap.epoch))
+	ops := make([]clientv3.Op, 0, 2*len(keys))
+	for i, k := range keys {
+		fence := s.fenceKey(k)
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(fence), "=", snap.fences[i]))
+		ops = append(ops, clientv3.OpPut(fence, ""))
+		switch {
+		case want[i] == nil && snap.current[i] == nil:
+		case want[i] == nil:
+			ops = append(ops, clientv3.OpDelete(k))
+		case snap.current[i] == nil || !bytes.Equal(want[i], snap.current[i]):
+			ops = append(ops, clientv3.OpPut(k, string(want[i])))
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout)
+	defer cancel()
+	resp, err := s.etcd.Txn(ctx).If(cmps...).Then(ops...).Else(s.getOps(m, keys)...).Commit()
+	if err != nil {
+		return false, nil, err
+	}
+	if resp.Succeeded {
+		return true, nil, nil
+	}
+	return false, snapshotOf(resp.Responses, len(keys)), nil
+}
+
+func (s *syncer) countPushed(snap *snapshot, want [][]byte) {
+	for i, w := range want {
+		switch {
+		case w == nil && snap.current[i] == nil, w != nil && snap.current[i] != nil && bytes.Equal(w, snap.current[i]):
+			s.stats.unchanged.Add(1)
+		case w == nil:
+			s.stats.deletes.Add(1)
+		default:
+			s.stats.puts.Add(1)
+		}
+	}
+}

@@ -1,0 +1,312 @@
+package mysqletcd
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
+)
+
+// execWithImages runs a write whose keys come from reading rows: the rows it
+// will change, read FOR UPDATE before it, and where it may move keys, the
+// same rows read again after it. An autocommit write is wrapped in a
+// transaction so that nothing changes between the reads and the write.
+func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver.NamedValue, run func() (driver.Result, error)) (driver.Result, error) {
+	wrap := !s.inTx()
+	if wrap {
+		if err := execText(ctx, s.conn, "START TRANSACTION"); err != nil {
+			return nil, err
+		}
+	}
+	abort := func(err error) (driver.Result, error) {
+		if wrap {
+			_ = execText(context.WithoutCancel(ctx), s.conn, "ROLLBACK")
+		}
+		return nil, err
+	}
+	var caught capture
+	before := make([][][]any, len(sp.writes))
+	for i, w := range sp.writes {
+		imgs, err := s.beforeImages(ctx, w, args)
+		if err != nil {
+			return abort(err)
+		}
+		before[i] = imgs
+	}
+	res, err := run()
+	if errors.Is(err, driver.ErrSkip) {
+		s.skipsArgs = true
+		return abort(err)
+	}
+	if err != nil {
+		return abort(err)
+	}
+	for i, w := range sp.writes {
+		caught.addImages(w.t, before[i])
+		if err := s.afterImages(ctx, w, args, res, before[i], &caught); err != nil {
+			return abort(err)
+		}
+	}
+	if wrap {
+		err = execText(ctx, s.conn, "COMMIT")
+		// Pushed even when COMMIT failed: it may have committed, and a
+		// push of an unchanged key is harmless.
+		s.st.sync.enqueueCapture(&caught)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	s.record(&caught)
+	return res, nil
+}
+
+// beforeImages reads the id columns of the rows a write will change.
+func (s *session) beforeImages(ctx context.Context, w *tableWrite, args []driver.NamedValue) ([][]any, error) {
+	switch {
+	case w.how == captureBefore:
+		return queryRows(ctx, s.conn, w.before, pickArgs(args, w.beforeParams))
+	case w.conflicts:
+		query, qargs, ok := w.conflictQuery(args)
+		if !ok || query == "" {
+			return nil, nil
+		}
+		return queryRows(ctx, s.conn, query, qargs)
+	}
+	return nil, nil
+}
+
+// afterImages adds the keys a write leaves: its values for inserts, the
+// moved rows for updates that change key columns.
+func (s *session) afterImages(ctx context.Context, w *tableWrite, args []driver.NamedValue, res driver.Result, before [][]any, c *capture) error {
+	switch {
+	case w.how == captureValues:
+		imgs, ok := w.valueImages(args, res)
+		if !ok {
+			c.resync(w.t, reasonUnsupported)
+			return nil
+		}
+		c.addImages(w.t, imgs)
+	case w.how == captureBefore && w.after && len(before) > 0:
+		query, qargs := w.afterQuery(args, before)
+		imgs, err := queryRows(ctx, s.conn, query, qargs)
+		if err != nil {
+			return err
+		}
+		c.addImages(w.t, imgs)
+	case w.how == captureResync:
+		c.resync(w.t, w.reason)
+	}
+	return nil
+}
+
+// conflictQuery selects the rows that an upsert or REPLACE may change: those
+// that share any unique key with a row of values. ok is false when a
+// unique key's value is not in the statement.
+func (w *tableWrite) conflictQuery(args []driver.NamedValue) (query string, qargs []driver.NamedValue, ok bool) {
+	t := w.t
+	var conds []string
+	for _, row := range w.rows {
+	keys:
+		for u, idx := range w.uniqueIdx {
+			vals := make([]any, len(idx))
+			for i, j := range idx {
+				v, known, auto := w.valueAt(row, j, t.uniques[u][i], args)
+				if auto {
+					continue keys // a new AUTO_INCREMENT value conflicts with nothing
+				}
+				if !known {
+					return "", nil, false
+				}
+				vals[i] = v
+			}
+			parts := make([]string, len(idx))
+			for i := range idx {
+				parts[i] = quoteIdent(t.uniques[u][i]) + " = ?"
+				qargs = append(qargs, driver.NamedValue{Ordinal: len(qargs) + 1, Value: vals[i]})
+			}
+			conds = append(conds, "("+strings.Join(parts, " AND ")+")")
+		}
+	}
+	if len(conds) == 0 {
+		return "", nil, true
+	}
+	return "SELECT " + quoteIdents(t.idCols) + " FROM " + quoteTable(t.schema, t.name) +
+		" WHERE " + strings.Join(conds, " OR ") + " FOR UPDATE", qargs, true
+}
+
+// valueImages are the id column values of the rows an INSERT or REPLACE
+// names, or that a WHERE pins. ok is false when a mapping's key column is
+// not known.
+func (w *tableWrite) valueImages(args []driver.NamedValue, res driver.Result) (imgs [][]any, ok bool) {
+	t := w.t
+	autoRows := 0
+	for _, row := range w.rows {
+		img := make([]any, len(t.idCols))
+		for i, c := range t.idCols {
+			v, known, auto := w.valueAt(row, w.idIdx[i], c, args)
+			switch {
+			case auto:
+				autoRows++
+				if autoRows > 1 || res == nil {
+					return nil, false
+				}
+				id, err := res.LastInsertId()
+				if err != nil {
+					return nil, false
+				}
+				img[i] = id
+			case known:
+				img[i] = v
+			case t.isKeyCol(c):
+				return nil, false
+			}
+		}
+		imgs = append(imgs, img)
+	}
+	return imgs, true
+}
+
+// valueAt is the value of column c in a row of values (j: its index, -1 when
+// not given): known when it is a constant or an arg, auto when it is left
+// to AUTO_INCREMENT.
+func (w *tableWrite) valueAt(row []sqlparse.Value, j int, c string, args []driver.NamedValue) (v any, known, auto bool) {
+	isAuto := strings.EqualFold(c, w.t.autoInc)
+	if j < 0 {
+		return nil, false, isAuto
+	}
+	switch val := row[j]; val.Kind {
+	case sqlparse.Literal:
+		v = val.Literal
+	case sqlparse.Param:
+		if val.Param >= len(args) {
+			return nil, false, false
+		}
+		v = args[val.Param].Value
+	case sqlparse.Null, sqlparse.Default:
+		return nil, false, isAuto
+	default:
+		return nil, false, false
+	}
+	if isAuto && isZero(v) {
+		return nil, false, true
+	}
+	return v, true, false
+}
+
+func isZero(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case int64:
+		return v == 0
+	case uint64:
+		return v == 0
+	case string:
+		return v == "0"
+	case []byte:
+		return string(v) == "0"
+	}
+	return false
+}
+
+// afterQuery selects the rows an UPDATE moved, by their new row identity.
+func (w *tableWrite) afterQuery(args []driver.NamedValue, before [][]any) (string, []driver.NamedValue) {
+	t := w.t
+	var qargs []driver.NamedValue
+	for _, img := range before {
+		for j, c := range t.rowID {
+			v := img[indexFold(t.idCols, c)]
+			if set := w.rowIDSet[j]; set != nil {
+				if set.Kind == sqlparse.Literal {
+					v = set.Literal
+				} else if set.Param < len(args) {
+					v = args[set.Param].Value
+				}
+			}
+			qargs = append(qargs, driver.NamedValue{Ordinal: len(qargs) + 1, Value: v})
+		}
+	}
+	tuple := placeholders(len(t.rowID))
+	list := strings.TrimSuffix(strings.Repeat(tuple+",", len(before)), ",")
+	lhs := quoteIdents(t.rowID)
+	if len(t.rowID) > 1 {
+		lhs = "(" + lhs + ")"
+	}
+	return "SELECT " + quoteIdents(t.idCols) + " FROM " + quoteTable(t.schema, t.name) + " WHERE " + lhs + " IN (" + list + ")", qargs
+}
+
+func (t *table) isKeyCol(c string) bool {
+	for _, m := range t.mappings {
+		if indexFold(m.keyCols, c) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func pickArgs(args []driver.NamedValue, idx []int) []driver.NamedValue {
+	out := make([]driver.NamedValue, 0, len(idx))
+	for _, i := range idx {
+		if i < len(args) {
+			out = append(out, driver.NamedValue{Ordinal: len(out) + 1, Value: args[i].Value})
+		}
+	}
+	return out
+}
+
+// execText runs a statement without args on the mysql connection.
+func execText(ctx context.Context, conn driver.Conn, query string) error {
+	_, err := conn.(driver.ExecerContext).ExecContext(ctx, query, nil)
+	return err
+}
+
+// queryRows runs a query on the mysql connection and reads all its rows,
+// preparing it when the connection does not interpolate args.
+func queryRows(ctx context.Context, conn driver.Conn, query string, args []driver.NamedValue) ([][]any, error) {
+	rows, err := conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	if errors.Is(err, driver.ErrSkip) {
+		var stmt driver.Stmt
+		if stmt, err = conn.(driver.ConnPrepareContext).PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		defer stmt.Close()
+		rows, err = stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]any
+	dest := make([]driver.Value, len(rows.Columns()))
+	for {
+		if err := rows.Next(dest); err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return nil, err
+		}
+		row := make([]any, len(dest))
+		for i, v := range dest {
+			if b, ok := v.([]byte); ok {
+				v = append([]byte(nil), b...) // the driver reuses its buffer
+			}
+			row[i] = v
+		}
+		out = append(out, row)
+	}
+}
+
+// queryRow is queryRows for a query that returns one row.
+func queryRow(ctx context.Context, conn driver.Conn, query string, args []driver.NamedValue) ([]any, error) {
+	rows, err := queryRows(ctx, conn, query, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("mysqletcd: no row from " + query)
+	}
+	return rows[0], nil
+}

@@ -1,0 +1,181 @@
+package mysqletcd
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/ngrok/sqlmw"
+
+	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
+)
+
+// session intercepts one connection. sqlmw calls it for every statement,
+// transaction and result of that connection, and database/sql never uses a
+// connection from two goroutines at once, so it needs no lock.
+//
+// It follows the server's transaction state (API transactions, text BEGIN
+// and COMMIT, autocommit, implicit commits), collects the keys the open
+// transaction changes, and hands them to the syncer when it commits.
+type session struct {
+	sqlmw.NullInterceptor
+	st         *state
+	conn       driver.Conn // the mysql connection, for before- and after-images
+	schema     string      // the connection's default database
+	autocommit bool
+	tx         *txCapture // non-nil while a transaction is open
+	// skipsArgs: the mysql connection answered ErrSkip to an Exec with
+	// args (interpolateParams=false), so such Execs go the prepare path.
+	skipsArgs bool
+}
+
+// txCapture is what an open transaction has changed so far.
+type txCapture struct {
+	items  map[entryKey]item
+	resync map[*table]string // table -> reason
+}
+
+func (s *session) inTx() bool { return s.tx != nil || !s.autocommit }
+
+// ConnectorConnect opens the mysql connection and reads its session state.
+func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (driver.Conn, error) {
+	conn, err := c.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var vals []any
+	if vals, err = queryRow(ctx, conn, "SELECT @@autocommit, DATABASE()", nil); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s.conn = conn
+	s.autocommit = string(rawBytes(vals[0])) != "0"
+	s.schema = string(rawBytes(vals[1]))
+	return conn, nil
+}
+
+// ConnBeginTx opens an API transaction.
+func (s *session) ConnBeginTx(ctx context.Context, conn driver.ConnBeginTx, opts driver.TxOptions) (context.Context, driver.Tx, error) {
+	tx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return ctx, nil, err
+	}
+	s.commitOpen() // a transaction left open by autocommit=0 commits implicitly
+	s.tx = &txCapture{}
+	return ctx, tx, nil
+}
+
+// TxCommit commits and hands the transaction's keys to the syncer. A failed
+// COMMIT may still have committed (the connection broke on the reply), so
+// the keys are pushed either way: pushing an unchanged key is harmless.
+func (s *session) TxCommit(ctx context.Context, tx driver.Tx) error {
+	err := tx.Commit()
+	s.commitOpen()
+	return err
+}
+
+// TxRollback rolls back and forgets the transaction's keys.
+func (s *session) TxRollback(ctx context.Context, tx driver.Tx) error {
+	err := tx.Rollback()
+	s.tx = nil
+	return err
+}
+
+// ConnExecContext runs a statement through the capture plan.
+func (s *session) ConnExecContext(ctx context.Context, conn driver.ExecerContext, query string, args []driver.NamedValue) (driver.Result, error) {
+	p := s.st.plan(s.schema, query)
+	if p.passThrough || (len(args) > 0 && s.skipsArgs) {
+		// With skipsArgs the mysql driver answers ErrSkip without
+		// executing; database/sql then prepares, and StmtExecContext runs.
+		return conn.ExecContext(ctx, query, args)
+	}
+	return s.execPlanned(ctx, p, args, func() (driver.Result, error) { return conn.ExecContext(ctx, query, args) })
+}
+
+// StmtExecContext runs a prepared statement through the capture plan.
+func (s *session) StmtExecContext(ctx context.Context, stmt driver.StmtExecContext, query string, args []driver.NamedValue) (driver.Result, error) {
+	p := s.st.plan(s.schema, query)
+	if p.passThrough {
+		return stmt.ExecContext(ctx, args)
+	}
+	return s.execPlanned(ctx, p, args, func() (driver.Result, error) { return stmt.ExecContext(ctx, args) })
+}
+
+// ConnQueryContext runs a query; a write sent through Query (MariaDB's
+// RETURNING) is captured like an Exec, its keys recorded when the rows close.
+func (s *session) ConnQueryContext(ctx context.Context, conn driver.QueryerContext, query string, args []driver.NamedValue) (context.Context, driver.Rows, error) {
+	p := s.st.plan(s.schema, query)
+	if p.passThrough {
+		rows, err := conn.QueryContext(ctx, query, args)
+		return ctx, rows, err
+	}
+	return s.queryPlanned(ctx, p, args, func() (driver.Rows, error) { return conn.QueryContext(ctx, query, args) })
+}
+
+// StmtQueryContext is ConnQueryContext for prepared statements.
+func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryContext, query string, args []driver.NamedValue) (context.Context, driver.Rows, error) {
+	p := s.st.plan(s.schema, query)
+	if p.passThrough {
+		rows, err := stmt.QueryContext(ctx, args)
+		return ctx, rows, err
+	}
+	return s.queryPlanned(ctx, p, args, func() (driver.Rows, error) { return stmt.QueryContext(ctx, args) })
+}
+
+// execPlanned runs a statement that writes mapped tables or controls the
+// transaction.
+func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedValue, run func() (driver.Result, error)) (driver.Result, error) {
+	if !p.single || p.stmts[0].kind == sqlparse.Other || len(p.stmts[0].writes) == 0 || !needsImages(p.stmts[0].writes) {
+		res, err := run()
+		if errors.Is(err, driver.ErrSkip) {
+			s.skipsArgs = true
+			return nil, err
+		}
+		if err == nil || p.single {
+			s.apply(ctx, p, args, res, err)
+		}
+		return res, err
+	}
+	return s.execWithImages(ctx, p.stmts[0], args, run)
+}
+
+// queryPlanned is execPlanned for writes sent through Query: keys that need
+// no images are captured; others resync their tables.
+func (s *session) queryPlanned(ctx context.Context, p *plan, args []driver.NamedValue, run func() (driver.Rows, error)) (context.Context, driver.Rows, error) {
+	rows, err := run()
+	if err != nil {
+		return ctx, nil, err
+	}
+	if p.single && needsImages(p.stmts[0].writes) {
+		p = resyncPlan(p)
+	}
+	s.apply(ctx, p, args, resultOfRows{}, nil)
+	return ctx, rows, nil
+}
+
+// resultOfRows stands in for the driver.Result a Query does not give.
+type resultOfRows struct{}
+
+func (resultOfRows) LastInsertId() (int64, error) { return 0, errNoResult }
+func (resultOfRows) RowsAffected() (int64, error) { return 0, errNoResult }
+
+var errNoResult = errors.New("no result for a query")
+
+func resyncPlan(p *plan) *plan {
+	sp := p.stmts[0]
+	writes := make([]*tableWrite, len(sp.writes))
+	for i, w := range sp.writes {
+		writes[i] = resyncWrite(w.t, reasonUnsupported)
+	}
+	sp.writes = writes
+	return &plan{single: true, stmts: []stmtPlan{sp}}
+}
+
+func needsImages(writes []*tableWrite) bool {
+	for _, w := range writes {
+		if w.how == captureBefore || w.conflicts {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,218 @@
+package mysqletcd
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// syncer owns the push pipeline of one Connector: the queue, the workers
+// that push batches through the fence protocol, and the table resyncs.
+// It is safe for concurrent use; close stops every goroutine it started.
+type syncer struct {
+	cfg      Config
+	etcd     *clientv3.Client
+	db       *sql.DB // not intercepted: the fresh re-reads
+	mappings []*mapping
+	tables   map[string]*table // by lower-case "schema.table"
+	q        *queue
+	stats    counters
+
+	ctx    context.Context // the syncer's lifetime; cancelled by close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	resyncMu   sync.Mutex
+	resyncWant []*mapping
+	resyncBusy bool
+	resyncKick chan struct{}
+}
+
+func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]*table, mappings []*mapping) *syncer {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &syncer{
+		cfg: cfg, etcd: etcd, db: db, tables: tables, mappings: mappings,
+		q:          newQueue(cfg.QueueSize),
+		ctx:        ctx,
+		cancel:     cancel,
+		resyncKick: make(chan struct{}, 1),
+	}
+	for range cfg.Workers {
+		s.wg.Go(s.work)
+	}
+	s.wg.Go(s.resyncLoop)
+	return s
+}
+
+// work pushes batches until the syncer closes.
+func (s *syncer) work() {
+	for {
+		m, batch := s.q.take(s.ctx, s.cfg.BatchSize)
+		if m == nil {
+			return
+		}
+		others, err := s.push(s.ctx, m, batch)
+		s.q.done(m, batch)
+		if err == nil && len(others) > 0 {
+			s.enqueue(others)
+		}
+	}
+}
+
+// enqueue hands committed keys to the pipeline. Keys that do not fit in the
+// queue resync their mapping instead: nothing is dropped.
+func (s *syncer) enqueue(items []item) {
+	s.stats.captured.Add(int64(len(items)))
+	for _, m := range s.q.add(items) {
+		s.stats.fallback(reasonQueueFull)
+		s.requestResync(m)
+	}
+}
+
+// requestResync schedules a resync of the mapping after what is running.
+func (s *syncer) requestResync(m *mapping) {
+	s.resyncMu.Lock()
+	s.resyncWant = appendMapping(s.resyncWant, m)
+	s.resyncMu.Unlock()
+	select {
+	case s.resyncKick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *syncer) resyncLoop() {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.resyncKick:
+		}
+		for {
+			s.resyncMu.Lock()
+			if len(s.resyncWant) == 0 {
+				s.resyncBusy = false
+				s.resyncMu.Unlock()
+				break
+			}
+			m := s.resyncWant[0]
+			s.resyncWant = s.resyncWant[1:]
+			s.resyncBusy = true
+			s.resyncMu.Unlock()
+			s.runResync(m)
+		}
+	}
+}
+
+// runResync resyncs a mapping, trying again with backoff until it works or
+// the syncer closes.
+func (s *syncer) runResync(m *mapping) {
+	for attempt := 1; ; attempt++ {
+		err := s.resync(s.ctx, m)
+		if err == nil {
+			s.stats.resyncs.Add(1)
+			return
+		}
+		if s.ctx.Err() != nil {
+			return
+		}
+		s.stats.errors.Add(1)
+		s.report(fmt.Errorf("resync %s: %w", m, err))
+		if sleepCtx(s.ctx, backoff(attempt, errorBackoff)) != nil {
+			return
+		}
+	}
+}
+
+// idle reports whether nothing is queued, in flight or being resynced.
+func (s *syncer) idle() bool {
+	s.resyncMu.Lock()
+	busy := s.resyncBusy || len(s.resyncWant) > 0
+	s.resyncMu.Unlock()
+	return !busy && s.q.len() == 0
+}
+
+// flush waits until the syncer is idle or ctx ends.
+func (s *syncer) flush(ctx context.Context) error {
+	for {
+		ch := s.q.wait()
+		if s.idle() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Millisecond): // resync state has no channel
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// close drains the queue (bounded by DrainTimeout), then stops the workers
+// and releases the etcd client and the connection pool.
+func (s *syncer) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+	err := s.flush(ctx)
+	cancel()
+	if err != nil {
+		n := s.q.len()
+		err = fmt.Errorf("mysqletcd: %d keys not pushed within drain-timeout %s; a resync of their tables brings etcd back in line", n, s.cfg.DrainTimeout)
+		s.report(err)
+	}
+	s.cancel()
+	s.q.close()
+	s.wg.Wait()
+	return errors.Join(err, s.etcd.Close(), s.db.Close())
+}
+
+// report logs a sync error and hands it to Config.OnError.
+func (s *syncer) report(err error) {
+	s.cfg.Logger.Warn("mysqletcd: sync error", "err", err)
+	if s.cfg.OnError != nil {
+		s.cfg.OnError(err)
+	}
+}
+
+type backoffKind struct{ base, max time.Duration }
+
+var (
+	conflictBackoff = backoffKind{time.Millisecond, 200 * time.Millisecond}
+	errorBackoff    = backoffKind{50 * time.Millisecond, 5 * time.Second}
+)
+
+// backoff is exponential with full jitter.
+func backoff(attempt int, k backoffKind) time.Duration {
+	d := k.base << min(attempt, 16)
+	if d > k.max || d <= 0 {
+		d = k.max
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// counters are the syncer's running totals; Stats reads them.
+type counters struct {
+	captured, puts, deletes, unchanged, conflicts, errors, resyncs atomic.Int64
+	fallbacks                                                      sync.Map // reason -> *atomic.Int64
+}
+
+func (c *counters) fallback(reason string) {
+	v, _ := c.fallbacks.LoadOrStore(reason, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}

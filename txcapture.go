@@ -1,0 +1,197 @@
+package mysqletcd
+
+import (
+	"context"
+	"database/sql/driver"
+
+	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
+)
+
+// capture is what one statement changed: keys, and tables whose keys could
+// not be told, to resync.
+type capture struct {
+	items   []item
+	resyncs map[*table]string // table -> reason
+}
+
+// addImages adds the keys, under every mapping of t, of rows given by their
+// id column values (t.idCols order). An image without a mapping's key
+// values (an INSERT that left them to the server) is skipped for it: the
+// plan only allows that for columns no mapping keys on.
+func (c *capture) addImages(t *table, imgs [][]any) {
+	for _, img := range imgs {
+		for _, m := range t.mappings {
+			vals := make([]any, len(m.keyCols))
+			texts := make([]string, len(m.keyCols))
+			complete := true
+			for i, kc := range m.keyCols {
+				j := indexFold(t.idCols, kc)
+				vals[i] = img[j]
+				if img[j] == nil {
+					complete = false
+					break
+				}
+				col, _ := t.column(kc)
+				texts[i] = keyText(col, img[j])
+			}
+			if complete {
+				c.items = append(c.items, item{m: m, key: m.tmpl.render(texts), vals: vals})
+			}
+		}
+	}
+}
+
+func (c *capture) resync(t *table, reason string) {
+	if c.resyncs == nil {
+		c.resyncs = map[*table]string{}
+	}
+	c.resyncs[t] = reason
+}
+
+func (c *capture) empty() bool { return len(c.items) == 0 && len(c.resyncs) == 0 }
+
+// enqueueCapture hands a committed capture to the pipeline.
+func (s *syncer) enqueueCapture(c *capture) {
+	if c.empty() {
+		return
+	}
+	var items []item
+	for _, it := range c.items {
+		if _, whole := c.resyncs[it.m.table]; !whole {
+			items = append(items, it)
+		}
+	}
+	if len(items) > 0 {
+		s.enqueue(items)
+	}
+	for t, reason := range c.resyncs {
+		for _, m := range t.mappings {
+			s.stats.fallback(reason)
+			s.requestResync(m)
+		}
+	}
+}
+
+// record adds a statement's capture to the open transaction, or hands it to
+// the pipeline at once when the statement committed on its own.
+func (s *session) record(c *capture) {
+	if c.empty() {
+		return
+	}
+	if !s.inTx() {
+		s.st.sync.enqueueCapture(c)
+		return
+	}
+	if s.tx == nil {
+		s.tx = &txCapture{}
+	}
+	s.tx.add(c, s.st.cfg.MaxTxKeys)
+}
+
+func (tx *txCapture) add(c *capture, maxKeys int) {
+	if tx.items == nil {
+		tx.items = map[entryKey]item{}
+	}
+	for t, reason := range c.resyncs {
+		tx.markResync(t, reason)
+	}
+	for _, it := range c.items {
+		if _, whole := tx.resync[it.m.table]; whole {
+			continue
+		}
+		if len(tx.items) >= maxKeys {
+			// Bounded memory: past MaxTxKeys the table resyncs instead.
+			tx.markResync(it.m.table, reasonTxTooLarge)
+			continue
+		}
+		tx.items[entryKey{it.m, it.key}] = it
+	}
+}
+
+func (tx *txCapture) markResync(t *table, reason string) {
+	if tx.resync == nil {
+		tx.resync = map[*table]string{}
+	}
+	if _, ok := tx.resync[t]; ok {
+		return
+	}
+	tx.resync[t] = reason
+	for k := range tx.items {
+		if k.m.table == t {
+			delete(tx.items, k)
+		}
+	}
+}
+
+// commitOpen hands the open transaction's keys to the syncer: it committed.
+func (s *session) commitOpen() {
+	tx := s.tx
+	s.tx = nil
+	if tx == nil {
+		return
+	}
+	c := capture{resyncs: tx.resync}
+	for _, it := range tx.items {
+		c.items = append(c.items, it)
+	}
+	s.st.sync.enqueueCapture(&c)
+}
+
+// apply follows a statement's effect on the session once it has run: the
+// transaction state it leaves, and the keys of its writes (those that need
+// no images). err is the statement's error; a failed statement changes no
+// rows, but some still commit (COMMIT itself, DDL's implicit commit).
+func (s *session) apply(ctx context.Context, p *plan, args []driver.NamedValue, res driver.Result, err error) {
+	for _, sp := range p.stmts {
+		if sp.implicitCommit && (sp.kind != sqlparse.Begin || s.inTx()) {
+			s.commitOpen()
+		}
+		if err != nil {
+			if sp.kind == sqlparse.Commit {
+				s.commitOpen()
+			}
+			continue
+		}
+		switch sp.kind {
+		case sqlparse.Begin:
+			s.tx = &txCapture{}
+		case sqlparse.Commit:
+			s.commitOpen()
+			if sp.chain {
+				s.tx = &txCapture{}
+			}
+		case sqlparse.Rollback:
+			s.tx = nil
+			if sp.chain {
+				s.tx = &txCapture{}
+			}
+		case sqlparse.SetAutocommit:
+			s.setAutocommit(ctx, sp)
+		case sqlparse.Use:
+			s.schema = sp.useSchema
+		}
+		var c capture
+		for _, w := range sp.writes {
+			if err := s.afterImages(ctx, w, args, res, nil, &c); err != nil {
+				c.resync(w.t, reasonUnsupported)
+			}
+		}
+		if sp.implicitCommit || sp.kind == sqlparse.Truncate {
+			s.st.sync.enqueueCapture(&c) // committed on its own
+		} else {
+			s.record(&c)
+		}
+	}
+}
+
+func (s *session) setAutocommit(ctx context.Context, sp stmtPlan) {
+	on := sp.autocommit
+	if sp.unknownValue {
+		vals, err := queryRow(ctx, s.conn, "SELECT @@autocommit", nil)
+		on = err != nil || string(rawBytes(vals[0])) != "0"
+	}
+	if on && !s.autocommit {
+		s.commitOpen() // SET autocommit=1 commits the open transaction
+	}
+	s.autocommit = on
+}
