@@ -264,10 +264,21 @@ func execText(ctx context.Context, conn driver.Conn, query string) error {
 	return err
 }
 
+// errSkipped is what queryRow returns for a query with args on a
+// connection that does not interpolate them, when asked not to prepare.
+var errSkipped = errors.New("mysqletcd: connection does not interpolate args")
+
 // queryRows runs a query on the mysql connection and reads all its rows,
 // preparing it when the connection does not interpolate args.
 func queryRows(ctx context.Context, conn driver.Conn, query string, args []driver.NamedValue) ([][]any, error) {
+	return readRows(ctx, conn, query, args, true)
+}
+
+func readRows(ctx context.Context, conn driver.Conn, query string, args []driver.NamedValue, prepare bool) ([][]any, error) {
 	rows, err := conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+	if errors.Is(err, driver.ErrSkip) && !prepare {
+		return nil, errSkipped
+	}
 	if errors.Is(err, driver.ErrSkip) {
 		var stmt driver.Stmt
 		if stmt, err = conn.(driver.ConnPrepareContext).PrepareContext(ctx, query); err != nil {
@@ -300,8 +311,10 @@ func queryRows(ctx context.Context, conn driver.Conn, query string, args []drive
 }
 
 // queryRow is queryRows for a query that returns one row.
+// It does not prepare: a query with args on a connection that does not
+// interpolate them returns errSkipped.
 func queryRow(ctx context.Context, conn driver.Conn, query string, args []driver.NamedValue) ([]any, error) {
-	rows, err := queryRows(ctx, conn, query, args)
+	rows, err := readRows(ctx, conn, query, args, false)
 	if err != nil {
 		return nil, err
 	}

@@ -43,8 +43,16 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 	if err != nil {
 		return nil, err
 	}
-	var vals []any
-	if vals, err = queryRow(ctx, conn, "SELECT @@autocommit, DATABASE()", nil); err != nil {
+	// One round trip learns the session state and, from whether the
+	// connection interpolates an arg or answers ErrSkip (no round trip),
+	// which path statements with args take.
+	probe := []driver.NamedValue{{Ordinal: 1, Value: int64(1)}}
+	vals, err := queryRow(ctx, conn, "SELECT @@autocommit, DATABASE(), ?", probe)
+	if errors.Is(err, errSkipped) {
+		s.skipsArgs = true
+		vals, err = queryRow(ctx, conn, "SELECT @@autocommit, DATABASE()", nil)
+	}
+	if err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -131,26 +139,54 @@ func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedV
 			s.skipsArgs = true
 			return nil, err
 		}
-		if err == nil || p.single {
-			s.apply(ctx, p, args, res, err)
+		applied := err
+		if !p.single {
+			// Some statements of the text may have run before the one
+			// that failed: capture them all.
+			applied = nil
 		}
+		s.apply(ctx, p, args, res, applied)
 		return res, err
 	}
 	return s.execWithImages(ctx, p.stmts[0], args, run)
 }
 
 // queryPlanned is execPlanned for writes sent through Query: keys that need
-// no images are captured; others resync their tables.
+// no images are captured; others resync their tables. The capture is
+// recorded when the rows close: an autocommit write sent through Query (as
+// with RETURNING) commits only once the server has sent its last row.
 func (s *session) queryPlanned(ctx context.Context, p *plan, args []driver.NamedValue, run func() (driver.Rows, error)) (context.Context, driver.Rows, error) {
 	rows, err := run()
-	if err != nil {
+	if errors.Is(err, driver.ErrSkip) {
 		return ctx, nil, err
 	}
 	if p.single && needsImages(p.stmts[0].writes) {
 		p = resyncPlan(p)
 	}
-	s.apply(ctx, p, args, resultOfRows{}, nil)
-	return ctx, rows, nil
+	if err != nil {
+		if p.single {
+			s.apply(ctx, p, args, resultOfRows{}, err)
+		}
+		return ctx, nil, err
+	}
+	return context.WithValue(ctx, pendingQueryKey{}, &pendingQuery{p, args}), rows, nil
+}
+
+// pendingQuery is a write sent through Query, applied when its rows close.
+type pendingQuery struct {
+	p    *plan
+	args []driver.NamedValue
+}
+
+type pendingQueryKey struct{}
+
+// RowsClose closes the rows and applies a pending write's capture.
+func (s *session) RowsClose(ctx context.Context, rows driver.Rows) error {
+	err := rows.Close()
+	if pq, ok := ctx.Value(pendingQueryKey{}).(*pendingQuery); ok {
+		s.apply(ctx, pq.p, pq.args, resultOfRows{}, nil)
+	}
+	return err
 }
 
 // resultOfRows stands in for the driver.Result a Query does not give.

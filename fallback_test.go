@@ -1,0 +1,81 @@
+package mysqletcd
+
+import (
+	"context"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+func TestWritesThroughQueryConverge(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	db, _ := e.open(nil)
+	for _, q := range []string{
+		"INSERT INTO users (id, name, email) VALUES (1, 'ann', 'a@x')",
+		"INSERT INTO users (id, name, email) VALUES (2, 'bob', 'b@x') RETURNING id, name", // MariaDB
+		"DELETE FROM users WHERE id = 1 RETURNING id",
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+		e.converged()
+	}
+}
+
+func TestAFullQueueResyncsInsteadOfDropping(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	db, c := e.open(func(_ *mysql.Config, cfg *Config) { cfg.QueueSize = 4 })
+	tx, err := db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 50; i++ {
+		mustExecTx(t, tx, "INSERT INTO users (id, name) VALUES (?, ?)", i, "u"+itoa(i))
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	e.converged()
+	if c.Stats().Fallbacks[reasonQueueFull] == 0 {
+		t.Errorf("stats = %+v, want a queue-full fallback", c.Stats())
+	}
+}
+
+func TestALargeTransactionResyncsInsteadOfGrowing(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	db, c := e.open(func(_ *mysql.Config, cfg *Config) { cfg.MaxTxKeys = 10 })
+	tx, err := db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 30; i++ {
+		mustExecTx(t, tx, "INSERT INTO users (id, name) VALUES (?, ?)", i, "u"+itoa(i))
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	e.converged()
+	if st := c.Stats(); st.Fallbacks[reasonTxTooLarge] == 0 || st.KeysCaptured > 10 {
+		t.Errorf("stats = %+v, want a tx-too-large fallback and at most 10 keys", st)
+	}
+}
+
+func TestResyncRemovesOrphansAndFixesStaleKeys(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	_, c := e.open(nil)
+	e.exec("INSERT INTO users (id, name, email) VALUES (1, 'ann', 'a@x'), (2, 'bob', 'b@x'), (3, 'cid', NULL)")
+	ctx := context.Background()
+	e.etcd.Put(ctx, e.prefix+"/users/99", `{"id":99}`)       // orphan
+	e.etcd.Put(ctx, e.prefix+"/users/1", `{"id":1}`)         // stale
+	e.etcd.Put(ctx, e.prefix+"/by-name/zed", "z@x")          // orphan of the other mapping
+	e.etcd.Put(ctx, e.prefix+"/users/not-a-number/x", "foo") // not this mapping's shape: left alone
+	if err := c.Resync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.etcd.Delete(ctx, e.prefix+"/users/not-a-number/x")
+	e.converged()
+}
