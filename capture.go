@@ -164,10 +164,17 @@ func planUpdateDelete(t *table, s sqlparse.Statement) *tableWrite {
 	} else {
 		b.WriteString(quoteTable(t.schema, t.name))
 	}
+	order, limit := s.OrderBy, s.Limit
+	if limit != nil && !t.orderIsTotal(s.OrderColumns) {
+		// Without an order that ties never break, LIMIT may pick other
+		// rows in the SELECT than in the write: read every row the WHERE
+		// matches instead (more rows, never fewer).
+		order, limit = nil, nil
+	}
 	for _, f := range []struct {
 		kw string
 		f  *sqlparse.Fragment
-	}{{" WHERE ", s.Where}, {" ORDER BY ", s.OrderBy}, {" LIMIT ", s.Limit}} {
+	}{{" WHERE ", s.Where}, {" ORDER BY ", order}, {" LIMIT ", limit}} {
 		if f.f != nil {
 			b.WriteString(f.kw)
 			b.WriteString(f.f.SQL)
@@ -202,4 +209,10 @@ func planFromWhere(t *table, s sqlparse.Statement, setsID bool) *tableWrite {
 		}
 	}
 	return &tableWrite{t: t, how: captureValues, rows: [][]sqlparse.Value{img}, idIdx: indicesIn(t.idCols, t.idCols)}
+}
+
+// orderIsTotal reports whether ordering by cols leaves no ties: they hold
+// every column of a unique NOT NULL key.
+func (t *table) orderIsTotal(cols []string) bool {
+	return len(cols) > 0 && t.notNullUnique(cols) != nil
 }
