@@ -114,6 +114,11 @@ func (st *state) planStatement(schema string, s sqlparse.Statement, single bool)
 	case sqlparse.Begin:
 		sp.implicitCommit = true // of the transaction that is open, if any
 	}
+	if s.Kind == sqlparse.Call {
+		// A procedure may write any table, and its text names none.
+		sp.writes = resyncAll(st.tableList, reasonTableLevel)
+		return sp
+	}
 	var targets []*table
 	for _, tn := range s.Tables {
 		if t := st.lookupTable(schema, tn); t != nil {
@@ -238,4 +243,5 @@ var controlKeywords = map[string]bool{
 	"SET": true, "USE": true, "LOCK": true, "UNLOCK": true, "XA": true,
 	"CREATE": true, "ALTER": true, "DROP": true, "RENAME": true, "TRUNCATE": true, "ANALYZE": true,
 	"OPTIMIZE": true, "REPAIR": true, "GRANT": true, "REVOKE": true, "FLUSH": true, "INSTALL": true, "UNINSTALL": true,
+	"CALL": true,
 }

@@ -79,3 +79,25 @@ func TestResyncRemovesOrphansAndFixesStaleKeys(t *testing.T) {
 	e.etcd.Delete(ctx, e.prefix+"/users/not-a-number/x")
 	e.converged()
 }
+
+func TestCallResyncsEveryMappedTable(t *testing.T) {
+	e := newEnv(t, usersSchema+`;
+		CREATE PROCEDURE rename_all(IN suffix VARCHAR(8)) UPDATE users SET name = CONCAT(name, suffix)`, usersMappings()...)
+	db, _ := e.open(nil)
+	mustExec(t, db, "INSERT INTO users (id, name) VALUES (1, 'ann'), (2, 'bob')")
+	e.converged()
+	mustExec(t, db, "CALL rename_all(?)", "-x")
+	e.converged()
+}
+
+func TestDropTableDeletesItsKeys(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	db, _ := e.open(nil)
+	mustExec(t, db, "INSERT INTO users (id, name) VALUES (1, 'ann'), (2, 'bob')")
+	e.converged()
+	mustExec(t, db, "DROP TABLE users")
+	e.flush()
+	if got := e.etcdState(); len(got) != 0 {
+		t.Fatalf("etcd still holds %v after DROP TABLE", got)
+	}
+}

@@ -3,7 +3,10 @@ package mysqletcd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -48,6 +51,9 @@ func (s *syncer) resyncRows(ctx context.Context, m *mapping) error {
 		qctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout*4)
 		rows, err := m.scanRows(qctx, s.db, query, last)
 		cancel()
+		if isNoSuchTable(err) {
+			return nil // dropped: it has no rows, and every key is an orphan
+		}
 		if err != nil {
 			return err
 		}
@@ -146,7 +152,7 @@ func (s *syncer) queueOrphans(ctx context.Context, m *mapping, batch []item) err
 		qctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout)
 		rows, err := m.scanRows(qctx, s.db, query, args)
 		cancel()
-		if err != nil {
+		if err != nil && !isNoSuchTable(err) {
 			return err
 		}
 		live := make(map[string]bool, len(rows))
@@ -166,6 +172,12 @@ func (s *syncer) queueOrphans(ctx context.Context, m *mapping, batch []item) err
 		}
 	}
 	return nil
+}
+
+// isNoSuchTable reports MySQL's ER_NO_SUCH_TABLE (1146).
+func isNoSuchTable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1146
 }
 
 func indexFold(list []string, name string) int {

@@ -19,7 +19,7 @@ func (s *syncer) readRows(ctx context.Context, m *mapping, batch []item) (rowsRe
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout)
 	defer cancel()
 	found, err := m.scanRows(ctx, s.db, query, args)
-	if err != nil {
+	if err != nil && !isNoSuchTable(err) { // a dropped table has no rows
 		return rowsRead{}, err
 	}
 	index := make(map[string]int, len(batch))
