@@ -32,6 +32,9 @@ type tableWrite struct {
 	// t.idCols is among them (-1: not given).
 	rows  [][]sqlparse.Value
 	idIdx []int
+	// plainInsert: INSERT without IGNORE or ON DUPLICATE KEY UPDATE, whose
+	// rows all get the AUTO_INCREMENT values handed out.
+	plainInsert bool
 	// uniqueIdx: for conflicts, where each column of each of t.uniques is
 	// among the row's values (-1: not given).
 	uniqueIdx [][]int
@@ -78,7 +81,8 @@ func planInsert(t *table, s sqlparse.Statement) *tableWrite {
 			cols = append(cols, c.name)
 		}
 	}
-	w := &tableWrite{t: t, how: captureValues, rows: s.Rows, idIdx: indicesIn(cols, t.idCols)}
+	w := &tableWrite{t: t, how: captureValues, rows: s.Rows, idIdx: indicesIn(cols, t.idCols),
+		plainInsert: s.Kind == sqlparse.Insert && !s.Ignore && len(s.OnDuplicate) == 0}
 	for _, row := range s.Rows {
 		if len(row) != len(cols) {
 			return resyncWrite(t, reasonUnsupported) // the server rejects it anyway

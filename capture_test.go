@@ -171,7 +171,7 @@ func TestStatementsWithoutDerivableKeysResyncTheTable(t *testing.T) {
 	for _, q := range []string{
 		"INSERT INTO users (id, name) SELECT id + 10, CONCAT(name, '2') FROM users",
 		"TRUNCATE TABLE users",
-		"INSERT INTO users (name) VALUES ('x'), ('y')", // several auto-increment rows
+		"UPDATE users u JOIN audit a ON a.id = u.id SET u.email = a.note", // several tables
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -181,5 +181,27 @@ func TestStatementsWithoutDerivableKeysResyncTheTable(t *testing.T) {
 	st := c.Stats()
 	if st.Fallbacks[reasonUnsupported] == 0 || st.Fallbacks[reasonTableLevel] == 0 || st.Resyncs == 0 {
 		t.Errorf("stats = %+v, want unsupported and table-level fallbacks counted", st)
+	}
+}
+
+func TestMultiRowAutoIncrementInsertsGetTheirKeysWithoutResync(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	db, c := e.open(nil)
+	ctx := context.Background()
+	mustExec(t, db, "INSERT INTO users (name, email) VALUES ('a', 'a@x'), ('b', 'b@x'), ('c', NULL)")
+	e.converged()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET SESSION auto_increment_increment = 5"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	mustExec(t, db, "INSERT INTO users (name) VALUES (?), (?)", "d", "e")
+	e.converged()
+	if st := c.Stats(); len(st.Fallbacks) != 0 {
+		t.Errorf("stats = %+v, want no fallback", st)
 	}
 }

@@ -26,6 +26,9 @@ type stmtPlan struct {
 	chain          bool // COMMIT/ROLLBACK AND CHAIN
 	useSchema      string
 	writes         []*tableWrite
+	// rereadAutoInc: a SET that may change auto_increment_increment, which
+	// multi-row inserts rely on.
+	rereadAutoInc bool
 }
 
 // planCache maps statement texts to plans. It is bounded: when full it
@@ -90,6 +93,9 @@ func (st *state) buildPlan(schema, text string) *plan {
 	for _, s := range stmts {
 		p.stmts = append(p.stmts, st.planStatement(schema, s, p.single))
 	}
+	if kw == "SET" && strings.Contains(strings.ToLower(text), "auto_increment") {
+		p.stmts[len(p.stmts)-1].rereadAutoInc = true
+	}
 	if p.nothingToDo() {
 		return passThrough
 	}
@@ -98,7 +104,7 @@ func (st *state) buildPlan(schema, text string) *plan {
 
 func (p *plan) nothingToDo() bool {
 	for _, s := range p.stmts {
-		if s.kind != sqlparse.Other || len(s.writes) > 0 {
+		if s.kind != sqlparse.Other || len(s.writes) > 0 || s.rereadAutoInc {
 			return false
 		}
 	}

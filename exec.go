@@ -84,7 +84,7 @@ func (s *session) beforeImages(ctx context.Context, w *tableWrite, args []driver
 func (s *session) afterImages(ctx context.Context, w *tableWrite, args []driver.NamedValue, res driver.Result, before [][]any, c *capture) error {
 	switch {
 	case w.how == captureValues:
-		imgs, ok := w.valueImages(args, res)
+		imgs, ok := w.valueImages(args, res, s.autoInc)
 		if !ok {
 			c.resync(w.t, reasonUnsupported)
 			return nil
@@ -140,25 +140,20 @@ func (w *tableWrite) conflictQuery(args []driver.NamedValue) (query string, qarg
 
 // valueImages are the id column values of the rows an INSERT or REPLACE
 // names, or that a WHERE pins. ok is false when a mapping's key column is
-// not known.
-func (w *tableWrite) valueImages(args []driver.NamedValue, res driver.Result) (imgs [][]any, ok bool) {
+// not known. AUTO_INCREMENT values come from LastInsertId: for one row, or
+// for a plain multi-row INSERT where the server hands out consecutive ids
+// (innodb_autoinc_lock_mode 0 or 1), every row leaving the id to it.
+func (w *tableWrite) valueImages(args []driver.NamedValue, res driver.Result, ai autoIncrement) (imgs [][]any, ok bool) {
 	t := w.t
-	autoRows := 0
+	var autoAt []int // images whose AUTO_INCREMENT key column the server chose
+	autoCol := -1
 	for _, row := range w.rows {
 		img := make([]any, len(t.idCols))
 		for i, c := range t.idCols {
 			v, known, auto := w.valueAt(row, w.idIdx[i], c, args)
 			switch {
-			case auto:
-				autoRows++
-				if autoRows > 1 || res == nil {
-					return nil, false
-				}
-				id, err := res.LastInsertId()
-				if err != nil {
-					return nil, false
-				}
-				img[i] = id
+			case auto && t.isKeyCol(c):
+				autoAt, autoCol = append(autoAt, len(imgs)), i
 			case known:
 				img[i] = v
 			case t.isKeyCol(c):
@@ -167,8 +162,29 @@ func (w *tableWrite) valueImages(args []driver.NamedValue, res driver.Result) (i
 		}
 		imgs = append(imgs, img)
 	}
+	if len(autoAt) == 0 {
+		return imgs, true
+	}
+	if res == nil || len(autoAt) > 1 && (!w.plainInsert || len(autoAt) != len(imgs) || !ai.consecutive()) {
+		return nil, false
+	}
+	first, err := res.LastInsertId()
+	if err != nil {
+		return nil, false
+	}
+	for k, j := range autoAt {
+		imgs[j][autoCol] = first + int64(k)*ai.increment
+	}
 	return imgs, true
 }
+
+// autoIncrement is how a session's server hands out AUTO_INCREMENT values.
+type autoIncrement struct {
+	lockMode  int64 // @@innodb_autoinc_lock_mode: 2 interleaves concurrent inserts
+	increment int64 // @@auto_increment_increment
+}
+
+func (ai autoIncrement) consecutive() bool { return ai.lockMode < 2 && ai.increment > 0 }
 
 // valueAt is the value of column c in a row of values (j: its index, -1 when
 // not given): known when it is a constant or an arg, auto when it is left

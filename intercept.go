@@ -27,6 +27,7 @@ type session struct {
 	// skipsArgs: the mysql connection answered ErrSkip to an Exec with
 	// args (interpolateParams=false), so such Execs go the prepare path.
 	skipsArgs bool
+	autoInc   autoIncrement
 }
 
 // txCapture is what an open transaction has changed so far.
@@ -46,11 +47,12 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 	// One round trip learns the session state and, from whether the
 	// connection interpolates an arg or answers ErrSkip (no round trip),
 	// which path statements with args take.
+	const state = "SELECT @@autocommit, DATABASE(), " + autoIncVars
 	probe := []driver.NamedValue{{Ordinal: 1, Value: int64(1)}}
-	vals, err := queryRow(ctx, conn, "SELECT @@autocommit, DATABASE(), ?", probe)
+	vals, err := queryRow(ctx, conn, state+", ?", probe)
 	if errors.Is(err, errSkipped) {
 		s.skipsArgs = true
-		vals, err = queryRow(ctx, conn, "SELECT @@autocommit, DATABASE()", nil)
+		vals, err = queryRow(ctx, conn, state, nil)
 	}
 	if err != nil {
 		conn.Close()
@@ -59,6 +61,7 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 	s.conn = conn
 	s.autocommit = string(rawBytes(vals[0])) != "0"
 	s.schema = string(rawBytes(vals[1]))
+	s.autoInc = parseAutoInc(vals[2:])
 	return conn, nil
 }
 

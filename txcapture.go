@@ -3,6 +3,7 @@ package mysqletcd
 import (
 	"context"
 	"database/sql/driver"
+	"strconv"
 
 	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
 )
@@ -170,6 +171,9 @@ func (s *session) apply(ctx context.Context, p *plan, args []driver.NamedValue, 
 		case sqlparse.Use:
 			s.schema = sp.useSchema
 		}
+		if sp.rereadAutoInc {
+			s.readAutoInc(ctx)
+		}
 		var c capture
 		for _, w := range sp.writes {
 			if err := s.afterImages(ctx, w, args, res, nil, &c); err != nil {
@@ -194,4 +198,24 @@ func (s *session) setAutocommit(ctx context.Context, sp stmtPlan) {
 		s.commitOpen() // SET autocommit=1 commits the open transaction
 	}
 	s.autocommit = on
+}
+
+// readAutoInc re-reads the session's auto-increment settings. On failure
+// multi-row inserts stop trusting them and resync instead.
+func (s *session) readAutoInc(ctx context.Context) {
+	vals, err := queryRow(ctx, s.conn, "SELECT "+autoIncVars, nil)
+	if err != nil {
+		s.autoInc = autoIncrement{lockMode: 2}
+		return
+	}
+	s.autoInc = parseAutoInc(vals)
+}
+
+const autoIncVars = "@@innodb_autoinc_lock_mode, @@auto_increment_increment"
+
+func parseAutoInc(vals []any) autoIncrement {
+	var ai autoIncrement
+	ai.lockMode, _ = strconv.ParseInt(string(rawBytes(vals[0])), 10, 64)
+	ai.increment, _ = strconv.ParseInt(string(rawBytes(vals[1])), 10, 64)
+	return ai
 }
