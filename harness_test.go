@@ -275,3 +275,13 @@ func usersMappings() []Mapping {
 		{Table: "users", Key: "{p}/by-name/{name}", Value: ColumnValue("email")},
 	}
 }
+
+// testenvDB creates one more database on the shared server and returns its
+// name.
+func testenvDB(t testing.TB) string {
+	mc, err := mysql.ParseDSN(testenv.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mc.DBName
+}
