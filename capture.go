@@ -56,19 +56,17 @@ func resyncWrite(t *table, reason string) *tableWrite {
 	return &tableWrite{t: t, how: captureResync, reason: reason}
 }
 
-// planWrite plans an INSERT, REPLACE, UPDATE or DELETE. Statements that
-// write several tables, or whose keys cannot be pinned down, resync.
-func planWrite(targets []*table, s sqlparse.Statement) *tableWrite {
-	t := targets[0]
-	if len(targets) > 1 || s.MultiTable {
+// planWrite plans an INSERT, REPLACE, UPDATE or DELETE of table t; ref is
+// how a multi-table statement refers to t. Statements whose keys cannot be
+// pinned down resync.
+func planWrite(t *table, ref string, s sqlparse.Statement) *tableWrite {
+	switch {
+	case s.Kind == sqlparse.Insert || s.Kind == sqlparse.Replace:
+		return planInsert(t, s)
+	case s.MultiTable && (ref == "" || s.From == nil):
 		return resyncWrite(t, reasonUnsupported)
 	}
-	switch s.Kind {
-	case sqlparse.Insert, sqlparse.Replace:
-		return planInsert(t, s)
-	default:
-		return planUpdateDelete(t, s)
-	}
+	return planUpdateDelete(t, ref, s)
 }
 
 func planInsert(t *table, s sqlparse.Statement) *tableWrite {
@@ -130,20 +128,28 @@ func (t *table) conflictsPinnedByKey() bool {
 	return true
 }
 
-func planUpdateDelete(t *table, s sqlparse.Statement) *tableWrite {
-	setsID := false
+func planUpdateDelete(t *table, ref string, s sqlparse.Statement) *tableWrite {
+	var sets []sqlparse.Assignment // the assignments to t
 	for _, a := range s.Set {
+		if !s.MultiTable || a.Table == "" || strings.EqualFold(a.Table, t.name) {
+			sets = append(sets, a)
+		}
+	}
+	setsID := false
+	for _, a := range sets {
 		if indexFold(t.idCols, a.Column) >= 0 {
 			setsID = true
 		}
 	}
-	if w := planFromWhere(t, s, setsID); w != nil {
-		return w
+	if !s.MultiTable {
+		if w := planFromWhere(t, s, setsID); w != nil {
+			return w
+		}
 	}
 	w := &tableWrite{t: t, how: captureBefore, after: setsID}
 	if setsID {
 		w.rowIDSet = make([]*sqlparse.Value, len(t.rowID))
-		for _, a := range s.Set {
+		for _, a := range sets {
 			i := indexFold(t.rowID, a.Column)
 			if i < 0 {
 				continue
@@ -158,13 +164,36 @@ func planUpdateDelete(t *table, s sqlparse.Statement) *tableWrite {
 			}
 		}
 	}
+	w.before, w.beforeParams = beforeImageQuery(t, ref, s)
+	return w
+}
+
+// beforeImageQuery selects t's id columns from the rows the statement
+// writes: "[WITH ...] SELECT <id columns> FROM <its tables> [WHERE ...]
+// [ORDER BY ... LIMIT ...] FOR UPDATE", and the args it needs, in order.
+func beforeImageQuery(t *table, ref string, s sqlparse.Statement) (string, []int) {
 	var b strings.Builder
+	var params []int
+	fragment := func(prefix string, f *sqlparse.Fragment) {
+		if f != nil {
+			b.WriteString(prefix)
+			b.WriteString(f.SQL)
+			params = append(params, f.Params...)
+		}
+	}
+	fragment("", s.With)
+	if s.With != nil {
+		b.WriteByte(' ')
+	}
 	b.WriteString("SELECT ")
-	b.WriteString(quoteIdents(t.idCols))
+	if s.MultiTable {
+		b.WriteString(qualifiedIdents(ref, t.idCols))
+	} else {
+		b.WriteString(quoteIdents(t.idCols))
+	}
 	b.WriteString(" FROM ")
-	if s.From != nil { // PARTITION (...) narrows the rows
-		b.WriteString(s.From.SQL)
-		w.beforeParams = append(w.beforeParams, s.From.Params...)
+	if s.From != nil { // the joins, or a PARTITION (...) list
+		fragment("", s.From)
 	} else {
 		b.WriteString(quoteTable(t.schema, t.name))
 	}
@@ -175,19 +204,24 @@ func planUpdateDelete(t *table, s sqlparse.Statement) *tableWrite {
 		// matches instead (more rows, never fewer).
 		order, limit = nil, nil
 	}
-	for _, f := range []struct {
-		kw string
-		f  *sqlparse.Fragment
-	}{{" WHERE ", s.Where}, {" ORDER BY ", order}, {" LIMIT ", limit}} {
-		if f.f != nil {
-			b.WriteString(f.kw)
-			b.WriteString(f.f.SQL)
-			w.beforeParams = append(w.beforeParams, f.f.Params...)
-		}
-	}
+	fragment(" WHERE ", s.Where)
+	fragment(" ORDER BY ", order)
+	fragment(" LIMIT ", limit)
 	b.WriteString(" FOR UPDATE")
-	w.before = b.String()
-	return w
+	return b.String(), params
+}
+
+// qualifiedIdents is "`ref`.`a`, `ref`.`b`" where ref may be "db.t".
+func qualifiedIdents(ref string, names []string) string {
+	var q string
+	for _, part := range strings.Split(ref, ".") {
+		q += quoteIdent(part) + "."
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = q + quoteIdent(n)
+	}
+	return strings.Join(out, ", ")
 }
 
 // planFromWhere returns a values plan when the WHERE pins every key column

@@ -126,9 +126,10 @@ func (st *state) planStatement(schema string, s sqlparse.Statement, single bool)
 		return sp
 	}
 	var targets []*table
+	var refs []string
 	for _, tn := range s.Tables {
 		if t := st.lookupTable(schema, tn); t != nil {
-			targets = append(targets, t)
+			targets, refs = append(targets, t), append(refs, tn.Ref)
 		}
 	}
 	if len(targets) == 0 {
@@ -140,7 +141,9 @@ func (st *state) planStatement(schema string, s sqlparse.Statement, single bool)
 			sp.writes = resyncAll(targets, reasonUnsupported)
 			return sp
 		}
-		sp.writes = []*tableWrite{planWrite(targets, s)}
+		for i, t := range targets {
+			sp.writes = append(sp.writes, planWrite(t, refs[i], s))
+		}
 	case sqlparse.Truncate, sqlparse.LoadData, sqlparse.Call, sqlparse.DDL:
 		sp.writes = resyncAll(targets, reasonTableLevel)
 	}

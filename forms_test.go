@@ -29,6 +29,12 @@ var formSteps = []struct {
 	{"DELETE FROM users WHERE age = 7 AND id IN (SELECT id FROM audit)", nil, true},
 	{"UPDATE %s.users SET email = 'qualified' WHERE id = 7", nil, true},
 	{"DELETE FROM users WHERE name = ? OR email = '?'", []any{"b2"}, true},
+	{"INSERT IGNORE INTO users (id, name) VALUES (1, 'm1'), (3, 'm3'), (4, 'm4')", nil, true},
+	{"UPDATE users u JOIN audit a ON a.id = u.id SET u.email = a.note", nil, true},
+	{"UPDATE users u, audit a SET u.name = CONCAT(u.name, '!'), a.note = 'n' WHERE u.id = a.id AND a.id > ?", []any{0}, true},
+	{"UPDATE users a JOIN users b ON b.id = a.id + 1 SET b.age = 5", nil, true},
+	{"DELETE u FROM users u JOIN audit a ON a.id = u.id WHERE a.id = 3", nil, true},
+	{"DELETE FROM users USING users JOIN audit ON audit.id = users.id", nil, true},
 }
 
 func TestMoreStatementFormsConverge(t *testing.T) {

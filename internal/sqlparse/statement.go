@@ -36,6 +36,10 @@ const (
 type TableName struct {
 	Schema string
 	Name   string
+	// Ref is how a multi-table statement's WHERE and SET refer to a target
+	// table: its alias, or else its name as written ("t" or "db.t"). Empty
+	// for single-table statements, whose clauses name the table itself.
+	Ref string
 }
 
 // ValueKind says where an INSERT value or SET right-hand side comes from.

@@ -17,14 +17,29 @@ func sameTable(a, b TableName) bool {
 	return strings.EqualFold(a.Schema, b.Schema) && strings.EqualFold(a.Name, b.Name)
 }
 
-// appendTable appends t unless tables already holds it.
+// appendTable appends t unless tables already holds it (under the same
+// Ref: a self-join may write one table through two aliases).
 func appendTable(tables []TableName, t TableName) []TableName {
 	for _, have := range tables {
-		if sameTable(have, t) {
+		if sameTable(have, t) && strings.EqualFold(have.Ref, t.Ref) {
 			return tables
 		}
 	}
 	return append(tables, t)
+}
+
+// targetName is a written table with the name the statement refers to it by.
+func targetName(s source) TableName {
+	tn := tableName(s.table)
+	switch {
+	case s.alias != "":
+		tn.Ref = s.alias
+	case tn.Schema != "":
+		tn.Ref = tn.Schema + "." + tn.Name
+	default:
+		tn.Ref = tn.Name
+	}
+	return tn
 }
 
 // source is one item of a FROM clause: a table, a CTE or a derived table.
@@ -118,7 +133,7 @@ func target(srcs []source, schema, name string) (TableName, bool) {
 	if s.table == nil {
 		return TableName{}, false
 	}
-	return tableName(s.table), true
+	return targetName(s), true
 }
 
 // allTables lists the real tables among srcs.
@@ -126,7 +141,7 @@ func allTables(srcs []source) []TableName {
 	var out []TableName
 	for _, s := range srcs {
 		if s.table != nil {
-			out = appendTable(out, tableName(s.table))
+			out = appendTable(out, targetName(s))
 		}
 	}
 	return out
