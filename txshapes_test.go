@@ -75,7 +75,7 @@ func TestCommitTextInsideAnAPITransaction(t *testing.T) {
 	mustExecTx(t, tx, "INSERT INTO users (id, name) VALUES (1, 'a')")
 	mustExecTx(t, tx, "COMMIT")
 	mustExecTx(t, tx, "INSERT INTO users (id, name) VALUES (2, 'b')") // autocommits on the server
-	tx.Rollback()                                                   // rolls back nothing
+	tx.Rollback()                                                     // rolls back nothing
 	e.converged()
 }
 
