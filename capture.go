@@ -187,9 +187,9 @@ func beforeImageQuery(t *table, ref string, s sqlparse.Statement) (string, []int
 	}
 	b.WriteString("SELECT ")
 	if s.MultiTable {
-		b.WriteString(qualifiedIdents(ref, t.idCols))
+		b.WriteString(t.selectCols(ref, t.idCols))
 	} else {
-		b.WriteString(quoteIdents(t.idCols))
+		b.WriteString(t.selectCols("", t.idCols))
 	}
 	b.WriteString(" FROM ")
 	if s.From != nil { // the joins, or a PARTITION (...) list
@@ -211,15 +211,22 @@ func beforeImageQuery(t *table, ref string, s sqlparse.Statement) (string, []int
 	return b.String(), params
 }
 
-// qualifiedIdents is "`ref`.`a`, `ref`.`b`" where ref may be "db.t".
-func qualifiedIdents(ref string, names []string) string {
+// selectCols is the select list of columns, qualified with ref when it is
+// set ("t" or "db.t"). Temporal columns are read as text, so that keys and
+// values do not depend on the connection's parseTime and loc.
+func (t *table) selectCols(ref string, names []string) string {
 	var q string
-	for _, part := range strings.Split(ref, ".") {
-		q += quoteIdent(part) + "."
+	if ref != "" {
+		for _, part := range strings.Split(ref, ".") {
+			q += quoteIdent(part) + "."
+		}
 	}
 	out := make([]string, len(names))
 	for i, n := range names {
 		out[i] = q + quoteIdent(n)
+		if c, _ := t.column(n); c.temporal() {
+			out[i] = "CAST(" + out[i] + " AS CHAR)"
+		}
 	}
 	return strings.Join(out, ", ")
 }

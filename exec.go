@@ -23,7 +23,7 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 	}
 	abort := func(err error) (driver.Result, error) {
 		if wrap {
-			_ = execText(context.WithoutCancel(ctx), s.conn, "ROLLBACK")
+			s.endWrapper(ctx, "ROLLBACK")
 		}
 		return nil, err
 	}
@@ -51,7 +51,10 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 		}
 	}
 	if wrap {
-		err = execText(ctx, s.conn, "COMMIT")
+		// The app's statement has run: its COMMIT must not be skipped
+		// because the app's context ended meanwhile, or the connection
+		// would go back to the pool inside the wrapper's transaction.
+		err = s.endWrapper(ctx, "COMMIT")
 		// Pushed even when COMMIT failed: it may have committed, and a
 		// push of an unchanged key is harmless.
 		s.st.sync.enqueueCapture(&caught)
@@ -62,6 +65,18 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 	}
 	s.record(&caught)
 	return res, nil
+}
+
+// endWrapper ends the transaction the driver opened around an autocommit
+// write, even when the app's context has ended. When that fails, the
+// connection's state is unknown: it is closed, so that database/sql
+// discards it (IsValid) and the server rolls back whatever is open.
+func (s *session) endWrapper(ctx context.Context, stmt string) error {
+	err := execText(context.WithoutCancel(ctx), s.conn, stmt)
+	if err != nil {
+		s.conn.Close()
+	}
+	return err
 }
 
 // beforeImages reads the id columns of the rows a write will change.
@@ -134,7 +149,7 @@ func (w *tableWrite) conflictQuery(args []driver.NamedValue) (query string, qarg
 	if len(conds) == 0 {
 		return "", nil, true
 	}
-	return "SELECT " + quoteIdents(t.idCols) + " FROM " + quoteTable(t.schema, t.name) +
+	return "SELECT " + t.selectCols("", t.idCols) + " FROM " + quoteTable(t.schema, t.name) +
 		" WHERE " + strings.Join(conds, " OR ") + " FOR UPDATE", qargs, true
 }
 
@@ -252,7 +267,7 @@ func (w *tableWrite) afterQuery(args []driver.NamedValue, before [][]any) (strin
 	if len(t.rowID) > 1 {
 		lhs = "(" + lhs + ")"
 	}
-	return "SELECT " + quoteIdents(t.idCols) + " FROM " + quoteTable(t.schema, t.name) + " WHERE " + lhs + " IN (" + list + ")", qargs
+	return "SELECT " + t.selectCols("", t.idCols) + " FROM " + quoteTable(t.schema, t.name) + " WHERE " + lhs + " IN (" + list + ")", qargs
 }
 
 func (t *table) isKeyCol(c string) bool {

@@ -79,7 +79,7 @@ func (m *mapping) selectList() string {
 	if m.cfg.Where != "" {
 		filter = "COALESCE((" + m.cfg.Where + "), 0) <> 0"
 	}
-	return "SELECT " + quoteIdents(m.readCols) + ", " + filter + " FROM " + quoteTable(m.table.schema, m.table.name)
+	return "SELECT " + m.table.selectCols("", m.readCols) + ", " + filter + " FROM " + quoteTable(m.table.schema, m.table.name)
 }
 
 // scanRows runs a query built on selectList and renders each row.

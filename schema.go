@@ -33,6 +33,15 @@ type column struct {
 	json     bool // JSON, or MariaDB's LONGTEXT with a json_valid check
 }
 
+// temporal reports a date or time type, which the driver reads as text.
+func (c column) temporal() bool {
+	switch c.dataType {
+	case "date", "datetime", "timestamp", "time":
+		return true
+	}
+	return false
+}
+
 func (t *table) qualified() string { return t.schema + "." + t.name }
 
 func (t *table) column(name string) (column, bool) {

@@ -24,7 +24,7 @@ type state struct {
 // start validates the mappings against the live schema and starts the
 // syncer. inner is the mysql connector; its connections are not intercepted.
 func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, error) {
-	db := sql.OpenDB(inner)
+	db := sql.OpenDB(readerConnector{inner})
 	db.SetMaxOpenConns(cfg.Workers + 2)
 	db.SetMaxIdleConns(cfg.Workers + 2)
 	st, err := bindSchema(ctx, cfg, db)

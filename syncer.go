@@ -59,10 +59,10 @@ func (s *syncer) work() {
 			return
 		}
 		others, err := s.push(s.ctx, m, batch)
-		s.q.done(m, batch)
 		if err == nil && len(others) > 0 {
-			s.enqueue(others)
+			s.enqueue(others) // before done: the syncer must not look idle in between
 		}
+		s.q.done(m, batch)
 	}
 }
 
