@@ -32,6 +32,14 @@ type tableWrite struct {
 	// t.idCols is among them (-1: not given).
 	rows  [][]sqlparse.Value
 	idIdx []int
+	// fallback: for a plan whose keys a WHERE pins, the before-image plan
+	// to use when the args do not pin the stored keys exactly (exact.go);
+	// deletes: the statement is a DELETE, whose rows are gone afterwards.
+	fallback *tableWrite
+	deletes  bool
+	// conflictsPinned: an upsert or REPLACE whose conflicts the key values
+	// pin, so that it needs no conflict read if they are exact.
+	conflictsPinned bool
 	// plainInsert: INSERT without IGNORE or ON DUPLICATE KEY UPDATE, whose
 	// rows all get the AUTO_INCREMENT values handed out.
 	plainInsert bool
@@ -94,7 +102,8 @@ func planInsert(t *table, s sqlparse.Statement) *tableWrite {
 		}
 	}
 	if s.Kind == sqlparse.Replace || len(s.OnDuplicate) > 0 {
-		w.conflicts = !t.conflictsPinnedByKey()
+		w.conflictsPinned = t.conflictsPinnedByKey()
+		w.conflicts = !w.conflictsPinned
 		for _, u := range t.uniques {
 			w.uniqueIdx = append(w.uniqueIdx, indicesIn(cols, u))
 		}
@@ -141,11 +150,21 @@ func planUpdateDelete(t *table, ref string, s sqlparse.Statement) *tableWrite {
 			setsID = true
 		}
 	}
-	if !s.MultiTable {
-		if w := planFromWhere(t, s, setsID); w != nil {
-			return w
-		}
+	w := planBefore(t, ref, s, sets, setsID)
+	if s.MultiTable || w.how != captureBefore {
+		return w
 	}
+	pinned := planFromWhere(t, s, setsID)
+	if pinned == nil {
+		return w
+	}
+	pinned.fallback, pinned.deletes = w, s.Kind == sqlparse.Delete
+	return pinned
+}
+
+// planBefore plans the before-image of an UPDATE or DELETE, and for an
+// UPDATE that sets key columns, the after-image of the rows it moves.
+func planBefore(t *table, ref string, s sqlparse.Statement, sets []sqlparse.Assignment, setsID bool) *tableWrite {
 	w := &tableWrite{t: t, how: captureBefore, after: setsID}
 	if setsID {
 		w.rowIDSet = make([]*sqlparse.Value, len(t.rowID))

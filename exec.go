@@ -24,15 +24,20 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 	abort := func(err error) (driver.Result, error) {
 		if wrap {
 			s.endWrapper(ctx, "ROLLBACK")
+		} else {
+			s.afterError(ctx, err)
 		}
 		return nil, err
 	}
 	var caught capture
 	before := make([][][]any, len(sp.writes))
 	for i, w := range sp.writes {
-		imgs, err := s.beforeImages(ctx, w, args)
+		imgs, unknown, err := s.beforeImages(ctx, w, args)
 		if err != nil {
 			return abort(err)
+		}
+		if unknown {
+			caught.resync(w.t, reasonUnsupported)
 		}
 		before[i] = imgs
 	}
@@ -80,18 +85,20 @@ func (s *session) endWrapper(ctx context.Context, stmt string) error {
 }
 
 // beforeImages reads the id columns of the rows a write will change.
-func (s *session) beforeImages(ctx context.Context, w *tableWrite, args []driver.NamedValue) ([][]any, error) {
+// unknown is true when some rows it may change cannot be read (an upsert's
+// unique key given by an expression): the table then resyncs.
+func (s *session) beforeImages(ctx context.Context, w *tableWrite, args []driver.NamedValue) (imgs [][]any, unknown bool, err error) {
 	switch {
 	case w.how == captureBefore:
-		return queryRows(ctx, s.conn, w.before, pickArgs(args, w.beforeParams))
+		imgs, err = queryRows(ctx, s.conn, w.before, pickArgs(args, w.beforeParams))
 	case w.conflicts:
 		query, qargs, ok := w.conflictQuery(args)
-		if !ok || query == "" {
-			return nil, nil
+		if query != "" {
+			imgs, err = queryRows(ctx, s.conn, query, qargs)
 		}
-		return queryRows(ctx, s.conn, query, qargs)
+		unknown = !ok
 	}
-	return nil, nil
+	return imgs, unknown, err
 }
 
 // afterImages adds the keys a write leaves: its values for inserts, the
@@ -106,6 +113,10 @@ func (s *session) afterImages(ctx context.Context, w *tableWrite, args []driver.
 		}
 		c.addImages(w.t, imgs)
 	case w.how == captureBefore && w.after && len(before) > 0:
+		if !w.exactMoves(args) {
+			c.resync(w.t, reasonUnsupported) // the new row ids are not what SET says
+			return nil
+		}
 		query, qargs := w.afterQuery(args, before)
 		imgs, err := queryRows(ctx, s.conn, query, qargs)
 		if err != nil {
@@ -120,9 +131,11 @@ func (s *session) afterImages(ctx context.Context, w *tableWrite, args []driver.
 
 // conflictQuery selects the rows that an upsert or REPLACE may change: those
 // that share any unique key with a row of values. ok is false when a
-// unique key's value is not in the statement.
+// unique key's value is not in the statement (an expression, a default):
+// the query then covers the other keys, and the caller resyncs the table.
 func (w *tableWrite) conflictQuery(args []driver.NamedValue) (query string, qargs []driver.NamedValue, ok bool) {
 	t := w.t
+	ok = true
 	var conds []string
 	for _, row := range w.rows {
 	keys:
@@ -130,11 +143,14 @@ func (w *tableWrite) conflictQuery(args []driver.NamedValue) (query string, qarg
 			vals := make([]any, len(idx))
 			for i, j := range idx {
 				v, known, auto := w.valueAt(row, j, t.uniques[u][i], args)
-				if auto {
+				switch {
+				case auto:
 					continue keys // a new AUTO_INCREMENT value conflicts with nothing
-				}
-				if !known {
-					return "", nil, false
+				case known && v == nil, j >= 0 && row[j].Kind == sqlparse.Null:
+					continue keys // NULL conflicts with nothing
+				case !known:
+					ok = false
+					continue keys
 				}
 				vals[i] = v
 			}
@@ -147,10 +163,10 @@ func (w *tableWrite) conflictQuery(args []driver.NamedValue) (query string, qarg
 		}
 	}
 	if len(conds) == 0 {
-		return "", nil, true
+		return "", nil, ok
 	}
 	return "SELECT " + t.selectCols("", t.idCols) + " FROM " + quoteTable(t.schema, t.name) +
-		" WHERE " + strings.Join(conds, " OR ") + " FOR UPDATE", qargs, true
+		" WHERE " + strings.Join(conds, " OR ") + " FOR UPDATE", qargs, ok
 }
 
 // valueImages are the id column values of the rows an INSERT or REPLACE
@@ -169,6 +185,11 @@ func (w *tableWrite) valueImages(args []driver.NamedValue, res driver.Result, ai
 			switch {
 			case auto && t.isKeyCol(c):
 				autoAt, autoCol = append(autoAt, len(imgs)), i
+			case known && t.isKeyCol(c):
+				if col, _ := t.column(c); !exactStored(col, v) {
+					return nil, false // stored otherwise (7.6 as 8): resync
+				}
+				img[i] = v
 			case known:
 				img[i] = v
 			case t.isKeyCol(c):
@@ -242,6 +263,22 @@ func isZero(v any) bool {
 		return string(v) == "0"
 	}
 	return false
+}
+
+// exactMoves reports whether the row id values SET gives are stored as
+// given, so that the moved rows can be read by them.
+func (w *tableWrite) exactMoves(args []driver.NamedValue) bool {
+	for j, set := range w.rowIDSet {
+		if set == nil {
+			continue
+		}
+		v, ok := argValue(*set, args)
+		col, _ := w.t.column(w.t.rowID[j])
+		if !ok || !exactStored(col, v) || !lookupable(col, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // afterQuery selects the rows an UPDATE moved, by their new row identity.

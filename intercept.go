@@ -136,11 +136,15 @@ func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryCon
 // execPlanned runs a statement that writes mapped tables or controls the
 // transaction.
 func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedValue, run func() (driver.Result, error)) (driver.Result, error) {
+	p = p.forArgs(args)
 	if !p.single || p.stmts[0].kind == sqlparse.Other || len(p.stmts[0].writes) == 0 || !needsImages(p.stmts[0].writes) {
 		res, err := run()
 		if errors.Is(err, driver.ErrSkip) {
 			s.skipsArgs = true
 			return nil, err
+		}
+		if err != nil {
+			s.afterError(ctx, err)
 		}
 		applied := err
 		if !p.single {
@@ -159,6 +163,7 @@ func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedV
 // recorded when the rows close: an autocommit write sent through Query (as
 // with RETURNING) commits only once the server has sent its last row.
 func (s *session) queryPlanned(ctx context.Context, p *plan, args []driver.NamedValue, run func() (driver.Rows, error)) (context.Context, driver.Rows, error) {
+	p = p.forArgs(args)
 	rows, err := run()
 	if errors.Is(err, driver.ErrSkip) {
 		return ctx, nil, err

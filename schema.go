@@ -29,7 +29,8 @@ type column struct {
 	name     string
 	dataType string // information_schema DATA_TYPE, lower case
 	nullable bool
-	binary   bool // a string type without a character set
+	binary    bool   // a string type without a character set
+	collation string // COLLATION_NAME; empty for non-character types
 	json     bool // JSON, or MariaDB's LONGTEXT with a json_valid check
 }
 
@@ -66,6 +67,7 @@ func loadTable(ctx context.Context, db *sql.DB, schema, name string) (t *table, 
 	t = &table{schema: schema, name: name, byName: map[string]int{}}
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', EXTRA LIKE '%auto_increment%',
 			CHARACTER_SET_NAME IS NULL AND DATA_TYPE IN ('binary','varbinary','tinyblob','blob','mediumblob','longblob'),
+			COALESCE(COLLATION_NAME, ''),
 			DATA_TYPE = 'json' OR EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k
 				WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
 				AND k.CHECK_CLAUSE LIKE CONCAT('%json_valid(', CHAR(96), c.COLUMN_NAME, CHAR(96), ')%'))
@@ -77,7 +79,7 @@ func loadTable(ctx context.Context, db *sql.DB, schema, name string) (t *table, 
 	for rows.Next() {
 		var c column
 		var autoInc bool
-		if err := rows.Scan(&c.name, &c.dataType, &c.nullable, &autoInc, &c.binary, &c.json); err != nil {
+		if err := rows.Scan(&c.name, &c.dataType, &c.nullable, &autoInc, &c.binary, &c.collation, &c.json); err != nil {
 			return nil, false, err
 		}
 		if autoInc {

@@ -3,7 +3,10 @@ package mysqletcd
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"strconv"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
 )
@@ -218,4 +221,23 @@ func parseAutoInc(vals []any) autoIncrement {
 	ai.lockMode, _ = strconv.ParseInt(string(rawBytes(vals[0])), 10, 64)
 	ai.increment, _ = strconv.ParseInt(string(rawBytes(vals[1])), 10, 64)
 	return ai
+}
+
+// afterError follows the transaction state after a failed statement. Most
+// errors roll back the statement only, but a deadlock (1213) and, with
+// innodb_rollback_on_timeout, a lock wait timeout (1205) roll back the whole
+// transaction: the app's next statements then autocommit, and its keys must
+// not wait for a ROLLBACK that would drop them.
+func (s *session) afterError(ctx context.Context, err error) {
+	var me *mysql.MySQLError
+	if s.tx == nil || !errors.As(err, &me) || (me.Number != 1213 && me.Number != 1205) {
+		return
+	}
+	rolledBack := me.Number == 1213
+	if vals, qerr := queryRow(context.WithoutCancel(ctx), s.conn, "SELECT @@in_transaction", nil); qerr == nil {
+		rolledBack = string(rawBytes(vals[0])) == "0" // MariaDB says; MySQL has no such variable
+	}
+	if rolledBack {
+		s.tx = nil
+	}
 }

@@ -55,6 +55,9 @@ func (p preparer) Leave(n ast.Node) (ast.Node, bool) {
 		p.w.markers = append(p.w.markers, m)
 		return m, true
 	case *test_driver.ValueExpr:
+		if x.Kind() == test_driver.KindBinaryLiteral && x.Type.GetFlag()&mysql.UnsignedFlag != 0 && len(x.GetBytes()) > 0 {
+			return hexLiteral{x}, true
+		}
 		// The parser gives every string literal the connection charset, and
 		// restoring would then write an introducer (_UTF8MB4'x') the text did
 		// not have, which changes the literal's charset on a connection using
@@ -139,3 +142,23 @@ func (c *markerCounter) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (c *markerCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// hexLiteral restores a hexadecimal literal as 0x..., whatever its written
+// form. The parser keeps no trace of the form, and MariaDB tells them apart:
+// 0x07 is a number in a numeric comparison, x'07' a string. Read as a
+// number, a fragment can only select more rows than the statement, never
+// fewer.
+type hexLiteral struct{ *test_driver.ValueExpr }
+
+// Restore writes 0x followed by the literal's bytes in hex.
+func (h hexLiteral) Restore(ctx *format.RestoreCtx) error {
+	ctx.WritePlainf("0x%x", h.GetBytes())
+	return nil
+}
+
+// Accept visits the wrapper itself, so that the replacement survives later
+// walks.
+func (h hexLiteral) Accept(v ast.Visitor) (ast.Node, bool) {
+	n, _ := v.Enter(h)
+	return v.Leave(n)
+}

@@ -99,6 +99,10 @@ func value(e ast.ExprNode) Value {
 	switch x := unparen(e).(type) {
 	case *marker:
 		return Value{Kind: Param, Param: x.Order}
+	case hexLiteral:
+		if lit, ok := literal(x.ValueExpr); ok {
+			return Value{Kind: Literal, Literal: lit}
+		}
 	case *test_driver.ValueExpr:
 		if x.Kind() == test_driver.KindNull {
 			return Value{Kind: Null}

@@ -1,0 +1,195 @@
+package mysqletcd
+
+import (
+	"database/sql/driver"
+	"strconv"
+	"strings"
+
+	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
+)
+
+// A key taken from statement text is only as good as its match with what
+// the server stores and compares. "id = '7.0'" finds row 7, "name = 'ANN'"
+// finds 'ann' under a case-blind collation, 7.6 is stored as 8. The push
+// corrects a key whose row it can still look up, but not one whose row is
+// gone (DELETE, REPLACE) or moved to a value it cannot compute; there the
+// driver reads the rows instead.
+
+// lookupable reports whether looking v up in column c finds the row the
+// server matched for it: the push then renders the row's real key.
+func lookupable(c column, v any) bool {
+	switch {
+	case isInteger(c):
+		return exactInteger(v)
+	case c.binary:
+		return isText(v)
+	case c.textual():
+		_, ok := v.(string) // []byte would compare as binary
+		return ok
+	}
+	return false
+}
+
+// exactIdentity reports whether v, compared with column c, matches exactly
+// the rows whose key text is keyText(c, v).
+func exactIdentity(c column, v any) bool {
+	switch {
+	case isInteger(c):
+		return exactInteger(v)
+	case c.binary:
+		return c.dataType != "binary" && isText(v) // BINARY(n) pads
+	case c.textual():
+		s, ok := v.(string)
+		return ok && c.binaryCollation() && !strings.HasSuffix(s, " ")
+	}
+	return false
+}
+
+// exactStored reports whether the server stores v in column c as keyText
+// renders it.
+func exactStored(c column, v any) bool {
+	switch {
+	case isInteger(c):
+		return exactInteger(v)
+	case c.binary:
+		return c.dataType != "binary" && isText(v)
+	case c.textual():
+		s, ok := v.(string)
+		if b, isBytes := v.([]byte); isBytes {
+			s, ok = string(b), true
+		}
+		return ok && !(c.dataType == "char" && strings.HasSuffix(s, " "))
+	}
+	return false
+}
+
+func exactInteger(v any) bool {
+	switch v := v.(type) {
+	case int64, uint64:
+		return true
+	case float64:
+		return v == float64(int64(v))
+	case string:
+		return canonicalInteger(v)
+	}
+	return false
+}
+
+// canonicalInteger accepts what strconv parses as an integer; "007" is
+// fine (keyText normalises it), " 7", "7.0" and "0x7" are not.
+func canonicalInteger(s string) bool {
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return true
+	}
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
+}
+
+func isText(v any) bool {
+	switch v.(type) {
+	case string, []byte:
+		return true
+	}
+	return false
+}
+
+// textual is a character type compared under a collation.
+func (c column) textual() bool {
+	switch c.dataType {
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set":
+		return true
+	}
+	return false
+}
+
+// binaryCollation compares bytes, not letters: 'A' <> 'a'.
+func (c column) binaryCollation() bool {
+	return strings.HasSuffix(c.collation, "_bin") || c.collation == "binary"
+}
+
+// argValue is the value a statement gives: a literal, or an arg.
+func argValue(v sqlparse.Value, args []driver.NamedValue) (any, bool) {
+	switch v.Kind {
+	case sqlparse.Literal:
+		return v.Literal, true
+	case sqlparse.Param:
+		if v.Param < len(args) {
+			return args[v.Param].Value, true
+		}
+	}
+	return nil, false
+}
+
+// forArgs is the plan to run with these args: a WHERE-pinned plan whose
+// values do not pin the stored keys exactly falls back to reading the rows,
+// and an upsert skips its conflict read only when its key values are exact.
+func (w *tableWrite) forArgs(args []driver.NamedValue) *tableWrite {
+	t := w.t
+	switch {
+	case w.fallback != nil:
+		check := lookupable
+		if w.deletes {
+			check = exactIdentity
+		}
+		for i, c := range t.idCols {
+			if !t.isKeyCol(c) {
+				continue
+			}
+			v, ok := argValue(w.rows[0][w.idIdx[i]], args)
+			col, _ := t.column(c)
+			if !ok || !check(col, v) {
+				return w.fallback
+			}
+		}
+	case w.conflictsPinned:
+		for _, row := range w.rows {
+			for i, c := range t.idCols {
+				v, ok := argValue(valueOr(row, w.idIdx[i]), args)
+				col, _ := t.column(c)
+				if ok && !exactIdentity(col, v) {
+					cp := *w
+					cp.conflicts = true
+					return &cp
+				}
+			}
+		}
+	}
+	return w
+}
+
+func valueOr(row []sqlparse.Value, j int) sqlparse.Value {
+	if j < 0 {
+		return sqlparse.Value{Kind: sqlparse.Default}
+	}
+	return row[j]
+}
+
+// forArgs resolves every write of a statement plan for these args.
+func (sp stmtPlan) forArgs(args []driver.NamedValue) stmtPlan {
+	var writes []*tableWrite
+	for i, w := range sp.writes {
+		rw := w.forArgs(args)
+		if rw != w && writes == nil {
+			writes = append([]*tableWrite(nil), sp.writes...)
+		}
+		if writes != nil {
+			writes[i] = rw
+		}
+	}
+	if writes != nil {
+		sp.writes = writes
+	}
+	return sp
+}
+
+// forArgs resolves a single-statement plan for these args.
+func (p *plan) forArgs(args []driver.NamedValue) *plan {
+	if !p.single {
+		return p
+	}
+	sp := p.stmts[0].forArgs(args)
+	if len(sp.writes) > 0 && &sp.writes[0] == &p.stmts[0].writes[0] {
+		return p
+	}
+	return &plan{single: true, stmts: []stmtPlan{sp}}
+}
