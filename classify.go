@@ -26,9 +26,14 @@ type stmtPlan struct {
 	chain          bool // COMMIT/ROLLBACK AND CHAIN
 	useSchema      string
 	writes         []*tableWrite
-	// rereadAutoInc: a SET that may change auto_increment_increment, which
-	// multi-row inserts rely on.
+	// rereadAutoInc: a SET that may change auto_increment_increment or
+	// sql_mode, which multi-row inserts rely on.
 	rereadAutoInc bool
+	temporary     bool   // CREATE/DROP TEMPORARY TABLE: no implicit commit
+	xaOp          string // XA START, COMMIT or ROLLBACK
+	prepares      string // the name an SQL-level PREPARE defines
+	prepTables    []*table
+	executes      string // the name an SQL-level EXECUTE runs
 }
 
 // planCache maps statement texts to plans. It is bounded: when full it
@@ -71,8 +76,11 @@ func (st *state) plan(schema, text string) *plan {
 
 func (st *state) buildPlan(schema, text string) *plan {
 	kw := firstKeyword(text)
-	if readKeywords[kw] {
+	if readKeywords[kw] && strings.IndexByte(text, ';') < 0 {
 		return passThrough
+	}
+	if sp, ok := st.planSessionStatement(kw, text, schema); ok {
+		return &plan{single: true, stmts: []stmtPlan{sp}}
 	}
 	named := st.namedTables(text, schema)
 	if len(named) == 0 && !controlKeywords[kw] {
@@ -81,6 +89,7 @@ func (st *state) buildPlan(schema, text string) *plan {
 	stmts, err := sqlparse.Parse(text)
 	if err != nil {
 		sp := stmtPlan{kind: controlFallback(kw, text)}
+		sp.implicitCommit = sp.kind == sqlparse.Begin || sp.kind == sqlparse.DDL
 		if len(named) > 0 {
 			sp.writes = resyncAll(named, reasonUnparsed)
 		}
@@ -93,7 +102,17 @@ func (st *state) buildPlan(schema, text string) *plan {
 	for _, s := range stmts {
 		p.stmts = append(p.stmts, st.planStatement(schema, s, p.single))
 	}
-	if kw == "SET" && strings.Contains(strings.ToLower(text), "auto_increment") {
+	switch kw {
+	case "CREATE", "DROP":
+		if hasWord(text, "TEMPORARY") {
+			for i := range p.stmts {
+				p.stmts[i].temporary = true
+			}
+		}
+	case "XA":
+		p.stmts[0].xaOp = xaOp(text)
+	}
+	if lower := strings.ToLower(text); kw == "SET" && (strings.Contains(lower, "auto_increment") || strings.Contains(lower, "sql_mode")) {
 		p.stmts[len(p.stmts)-1].rereadAutoInc = true
 	}
 	if p.nothingToDo() {
@@ -104,7 +123,7 @@ func (st *state) buildPlan(schema, text string) *plan {
 
 func (p *plan) nothingToDo() bool {
 	for _, s := range p.stmts {
-		if s.kind != sqlparse.Other || len(s.writes) > 0 || s.rereadAutoInc {
+		if s.kind != sqlparse.Other || len(s.writes) > 0 || s.rereadAutoInc || s.implicitCommit {
 			return false
 		}
 	}
@@ -115,9 +134,7 @@ func (p *plan) nothingToDo() bool {
 func (st *state) planStatement(schema string, s sqlparse.Statement, single bool) stmtPlan {
 	sp := stmtPlan{kind: s.Kind, chain: s.Chain, autocommit: s.Autocommit, unknownValue: s.AutocommitUnknown, useSchema: s.UseSchema}
 	switch s.Kind {
-	case sqlparse.DDL, sqlparse.LockTables:
-		sp.implicitCommit = true
-	case sqlparse.Begin:
+	case sqlparse.DDL, sqlparse.LockTables, sqlparse.UnlockTables, sqlparse.Truncate, sqlparse.Begin:
 		sp.implicitCommit = true // of the transaction that is open, if any
 	}
 	if s.Kind == sqlparse.Call {
@@ -188,9 +205,16 @@ func resyncAll(tables []*table, reason string) []*tableWrite {
 
 // controlFallback tells transaction control from the first keyword of a
 // text the parser rejects (BEGIN WORK, COMMIT WORK, START TRANSACTION with
-// several characteristics), so the session still sees the boundary.
+// several characteristics, REPAIR TABLE, ...), so the session still sees
+// the boundary.
 func controlFallback(kw, text string) sqlparse.Kind {
 	switch kw {
+	case "REPAIR", "CHECK", "OPTIMIZE", "ANALYZE", "CACHE", "RESET", "FLUSH":
+		return sqlparse.DDL // statements that commit the open transaction
+	case "LOAD":
+		if hasWord(text, "INDEX") {
+			return sqlparse.DDL
+		}
 	case "BEGIN", "START":
 		return sqlparse.Begin
 	case "COMMIT":
@@ -252,5 +276,61 @@ var controlKeywords = map[string]bool{
 	"SET": true, "USE": true, "LOCK": true, "UNLOCK": true, "XA": true,
 	"CREATE": true, "ALTER": true, "DROP": true, "RENAME": true, "TRUNCATE": true, "ANALYZE": true,
 	"OPTIMIZE": true, "REPAIR": true, "GRANT": true, "REVOKE": true, "FLUSH": true, "INSTALL": true, "UNINSTALL": true,
-	"CALL": true,
+	"CALL": true, "CHECK": true, "CACHE": true, "RESET": true, "LOAD": true,
+	"PREPARE": true, "EXECUTE": true, "DEALLOCATE": true,
+}
+
+// planSessionStatement plans SQL-level PREPARE, EXECUTE and DEALLOCATE,
+// whose effect depends on the session: EXECUTE names no table, so the
+// session remembers what each PREPARE named.
+func (st *state) planSessionStatement(kw, text, schema string) (stmtPlan, bool) {
+	words := strings.Fields(strings.ToUpper(text))
+	switch {
+	case kw == "PREPARE" && len(words) > 1:
+		sp := stmtPlan{kind: sqlparse.Other, prepares: statementName(text)}
+		if !strings.Contains(text, "@") {
+			sp.prepTables = st.namedTables(text, schema)
+		} else {
+			sp.prepTables = st.tableList // FROM @var: any table
+		}
+		return sp, true
+	case kw == "EXECUTE" && len(words) > 1:
+		return stmtPlan{kind: sqlparse.Other, executes: statementName(text)}, true
+	}
+	return stmtPlan{}, false
+}
+
+// statementName is the name after the first keyword (PREPARE name ...),
+// without quotes, lower case as MySQL compares them.
+func statementName(text string) string {
+	f := strings.Fields(strings.TrimSpace(text))
+	if len(f) < 2 {
+		return ""
+	}
+	return strings.ToLower(strings.Trim(f[1], "`;"))
+}
+
+// xaOp tells XA START (or BEGIN), COMMIT and ROLLBACK apart.
+func xaOp(text string) string {
+	f := strings.Fields(strings.ToUpper(text))
+	if len(f) < 2 {
+		return ""
+	}
+	switch f[1] {
+	case "START", "BEGIN":
+		return "START"
+	case "COMMIT", "ROLLBACK":
+		return f[1]
+	}
+	return ""
+}
+
+// hasWord reports whether the text holds word as a whole word, any case.
+func hasWord(text, word string) bool {
+	for _, f := range strings.FieldsFunc(strings.ToUpper(text), func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r == '_') }) {
+		if f == word {
+			return true
+		}
+	}
+	return false
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
 )
 
@@ -15,7 +17,9 @@ import (
 // same rows read again after it. An autocommit write is wrapped in a
 // transaction so that nothing changes between the reads and the write.
 func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver.NamedValue, run func() (driver.Result, error)) (driver.Result, error) {
-	wrap := !s.inTx()
+	// LOCK TABLES already keeps others out, and START TRANSACTION would
+	// release its locks.
+	wrap := !s.inTx() && !s.tablesLocked
 	if wrap {
 		if err := execText(ctx, s.conn, "START TRANSACTION"); err != nil {
 			return nil, err
@@ -33,6 +37,11 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 	before := make([][][]any, len(sp.writes))
 	for i, w := range sp.writes {
 		imgs, unknown, err := s.beforeImages(ctx, w, args)
+		if rejectedQuery(err) {
+			// The server refused the driver's own SELECT (a form it does
+			// not take): the app's statement still runs, its table resyncs.
+			imgs, unknown, err = nil, true, nil
+		}
 		if err != nil {
 			return abort(err)
 		}
@@ -47,6 +56,7 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 		return abort(err)
 	}
 	if err != nil {
+		s.keptByFailedWrite(sp)
 		return abort(err)
 	}
 	for i, w := range sp.writes {
@@ -72,6 +82,21 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 	return res, nil
 }
 
+// rejectedQuery reports the errors with which a server refuses a query's
+// text (syntax, unknown column, unsupported locking form) rather than its
+// execution.
+func rejectedQuery(err error) bool {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return false
+	}
+	switch me.Number {
+	case 1064, 1054, 1149, 1221, 1235, 1248, 1327:
+		return true
+	}
+	return false
+}
+
 // endWrapper ends the transaction the driver opened around an autocommit
 // write, even when the app's context has ended. When that fails, the
 // connection's state is unknown: it is closed, so that database/sql
@@ -92,7 +117,7 @@ func (s *session) beforeImages(ctx context.Context, w *tableWrite, args []driver
 	case w.how == captureBefore:
 		imgs, err = queryRows(ctx, s.conn, w.before, pickArgs(args, w.beforeParams))
 	case w.conflicts:
-		query, qargs, ok := w.conflictQuery(args)
+		query, qargs, ok := w.conflictQuery(args, s.autoInc)
 		if query != "" {
 			imgs, err = queryRows(ctx, s.conn, query, qargs)
 		}
@@ -133,7 +158,7 @@ func (s *session) afterImages(ctx context.Context, w *tableWrite, args []driver.
 // that share any unique key with a row of values. ok is false when a
 // unique key's value is not in the statement (an expression, a default):
 // the query then covers the other keys, and the caller resyncs the table.
-func (w *tableWrite) conflictQuery(args []driver.NamedValue) (query string, qargs []driver.NamedValue, ok bool) {
+func (w *tableWrite) conflictQuery(args []driver.NamedValue, ai autoIncrement) (query string, qargs []driver.NamedValue, ok bool) {
 	t := w.t
 	ok = true
 	var conds []string
@@ -142,7 +167,7 @@ func (w *tableWrite) conflictQuery(args []driver.NamedValue) (query string, qarg
 		for u, idx := range w.uniqueIdx {
 			vals := make([]any, len(idx))
 			for i, j := range idx {
-				v, known, auto := w.valueAt(row, j, t.uniques[u][i], args)
+				v, known, auto := w.valueAt(row, j, t.uniques[u][i], args, ai)
 				switch {
 				case auto:
 					continue keys // a new AUTO_INCREMENT value conflicts with nothing
@@ -181,7 +206,7 @@ func (w *tableWrite) valueImages(args []driver.NamedValue, res driver.Result, ai
 	for _, row := range w.rows {
 		img := make([]any, len(t.idCols))
 		for i, c := range t.idCols {
-			v, known, auto := w.valueAt(row, w.idIdx[i], c, args)
+			v, known, auto := w.valueAt(row, w.idIdx[i], c, args, ai)
 			switch {
 			case auto && t.isKeyCol(c):
 				autoAt, autoCol = append(autoAt, len(imgs)), i
@@ -216,8 +241,9 @@ func (w *tableWrite) valueImages(args []driver.NamedValue, res driver.Result, ai
 
 // autoIncrement is how a session's server hands out AUTO_INCREMENT values.
 type autoIncrement struct {
-	lockMode  int64 // @@innodb_autoinc_lock_mode: 2 interleaves concurrent inserts
-	increment int64 // @@auto_increment_increment
+	lockMode     int64 // @@innodb_autoinc_lock_mode: 2 interleaves concurrent inserts
+	increment    int64 // @@auto_increment_increment
+	noAutoOnZero bool  // sql_mode NO_AUTO_VALUE_ON_ZERO: an explicit 0 is stored as 0
 }
 
 func (ai autoIncrement) consecutive() bool { return ai.lockMode < 2 && ai.increment > 0 }
@@ -225,7 +251,7 @@ func (ai autoIncrement) consecutive() bool { return ai.lockMode < 2 && ai.increm
 // valueAt is the value of column c in a row of values (j: its index, -1 when
 // not given): known when it is a constant or an arg, auto when it is left
 // to AUTO_INCREMENT.
-func (w *tableWrite) valueAt(row []sqlparse.Value, j int, c string, args []driver.NamedValue) (v any, known, auto bool) {
+func (w *tableWrite) valueAt(row []sqlparse.Value, j int, c string, args []driver.NamedValue, ai autoIncrement) (v any, known, auto bool) {
 	isAuto := strings.EqualFold(c, w.t.autoInc)
 	if j < 0 {
 		return nil, false, isAuto
@@ -243,7 +269,7 @@ func (w *tableWrite) valueAt(row []sqlparse.Value, j int, c string, args []drive
 	default:
 		return nil, false, false
 	}
-	if isAuto && isZero(v) {
+	if isAuto && (v == nil || isZero(v) && !ai.noAutoOnZero) {
 		return nil, false, true
 	}
 	return v, true, false

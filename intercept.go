@@ -26,8 +26,12 @@ type session struct {
 	tx         *txCapture // non-nil while a transaction is open
 	// skipsArgs: the mysql connection answered ErrSkip to an Exec with
 	// args (interpolateParams=false), so such Execs go the prepare path.
-	skipsArgs bool
-	autoInc   autoIncrement
+	skipsArgs    bool
+	autoInc      autoIncrement
+	xa           bool                // inside XA START ... XA COMMIT
+	tablesLocked bool                // LOCK TABLES holds locks
+	prepared     map[string][]*table // SQL-level PREPARE name -> tables its text names
+	prepSchema   map[string]string   // prepared statement text -> default schema then
 }
 
 // txCapture is what an open transaction has changed so far.
@@ -36,7 +40,7 @@ type txCapture struct {
 	resync map[*table]string // table -> reason
 }
 
-func (s *session) inTx() bool { return s.tx != nil || !s.autocommit }
+func (s *session) inTx() bool { return s.tx != nil || !s.autocommit || s.xa }
 
 // ConnectorConnect opens the mysql connection and reads its session state.
 func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (driver.Conn, error) {
@@ -103,9 +107,30 @@ func (s *session) ConnExecContext(ctx context.Context, conn driver.ExecerContext
 	return s.execPlanned(ctx, p, args, func() (driver.Result, error) { return conn.ExecContext(ctx, query, args) })
 }
 
+// ConnPrepareContext prepares a statement and remembers the default
+// schema: the server binds the statement's unqualified tables to it.
+func (s *session) ConnPrepareContext(ctx context.Context, conn driver.ConnPrepareContext, query string) (context.Context, driver.Stmt, error) {
+	stmt, err := conn.PrepareContext(ctx, query)
+	if err == nil {
+		if s.prepSchema == nil || len(s.prepSchema) > 1000 {
+			s.prepSchema = map[string]string{}
+		}
+		s.prepSchema[query] = s.schema
+	}
+	return ctx, stmt, err
+}
+
+// stmtSchema is the default schema a prepared statement was prepared in.
+func (s *session) stmtSchema(query string) string {
+	if schema, ok := s.prepSchema[query]; ok {
+		return schema
+	}
+	return s.schema
+}
+
 // StmtExecContext runs a prepared statement through the capture plan.
 func (s *session) StmtExecContext(ctx context.Context, stmt driver.StmtExecContext, query string, args []driver.NamedValue) (driver.Result, error) {
-	p := s.st.plan(s.schema, query)
+	p := s.st.plan(s.stmtSchema(query), query)
 	if p.passThrough {
 		return stmt.ExecContext(ctx, args)
 	}
@@ -125,7 +150,7 @@ func (s *session) ConnQueryContext(ctx context.Context, conn driver.QueryerConte
 
 // StmtQueryContext is ConnQueryContext for prepared statements.
 func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryContext, query string, args []driver.NamedValue) (context.Context, driver.Rows, error) {
-	p := s.st.plan(s.schema, query)
+	p := s.st.plan(s.stmtSchema(query), query)
 	if p.passThrough {
 		rows, err := stmt.QueryContext(ctx, args)
 		return ctx, rows, err
@@ -143,16 +168,15 @@ func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedV
 			s.skipsArgs = true
 			return nil, err
 		}
-		if err != nil {
+		switch {
+		case err != nil && !p.single:
+			s.afterFailedText(ctx, p)
+		case err != nil:
 			s.afterError(ctx, err)
+			s.apply(ctx, p, args, res, err)
+		default:
+			s.apply(ctx, p, args, res, nil)
 		}
-		applied := err
-		if !p.single {
-			// Some statements of the text may have run before the one
-			// that failed: capture them all.
-			applied = nil
-		}
-		s.apply(ctx, p, args, res, applied)
 		return res, err
 	}
 	return s.execWithImages(ctx, p.stmts[0], args, run)

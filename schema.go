@@ -16,7 +16,10 @@ type table struct {
 	primary      []string       // primary key columns; empty when there is none
 	uniques      [][]string     // unique keys, primary first
 	autoInc      string         // the AUTO_INCREMENT column, if any
-	mappings     []*mapping
+	// transactional: the engine rolls back a failed statement (InnoDB);
+	// MyISAM and friends keep what it wrote before the error.
+	transactional bool
+	mappings      []*mapping
 	// rowID are the columns that identify a row for after-images: the
 	// primary key, else the first unique NOT NULL key.
 	rowID []string
@@ -26,12 +29,12 @@ type table struct {
 }
 
 type column struct {
-	name     string
-	dataType string // information_schema DATA_TYPE, lower case
-	nullable bool
+	name      string
+	dataType  string // information_schema DATA_TYPE, lower case
+	nullable  bool
 	binary    bool   // a string type without a character set
 	collation string // COLLATION_NAME; empty for non-character types
-	json     bool // JSON, or MariaDB's LONGTEXT with a json_valid check
+	json      bool   // JSON, or MariaDB's LONGTEXT with a json_valid check
 }
 
 // temporal reports a date or time type, which the driver reads as text.
@@ -97,6 +100,12 @@ func loadTable(ctx context.Context, db *sql.DB, schema, name string) (t *table, 
 	if err := t.loadKeys(ctx, db); err != nil {
 		return nil, false, err
 	}
+	var engine string
+	if err := db.QueryRowContext(ctx, "SELECT COALESCE(ENGINE, '') FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+		schema, name).Scan(&engine); err != nil {
+		return nil, false, fmt.Errorf("read the engine of %s: %w", t.qualified(), err)
+	}
+	t.transactional = strings.EqualFold(engine, "InnoDB")
 	return t, true, nil
 }
 

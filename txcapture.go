@@ -2,13 +2,11 @@ package mysqletcd
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/go-sql-driver/mysql"
-
-	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
 )
 
 // capture is what one statement changed: keys, and tables whose keys could
@@ -141,56 +139,6 @@ func (s *session) commitOpen() {
 	s.st.sync.enqueueCapture(&c)
 }
 
-// apply follows a statement's effect on the session once it has run: the
-// transaction state it leaves, and the keys of its writes (those that need
-// no images). err is the statement's error; a failed statement changes no
-// rows, but some still commit (COMMIT itself, DDL's implicit commit).
-func (s *session) apply(ctx context.Context, p *plan, args []driver.NamedValue, res driver.Result, err error) {
-	for _, sp := range p.stmts {
-		if sp.implicitCommit && (sp.kind != sqlparse.Begin || s.inTx()) {
-			s.commitOpen()
-		}
-		if err != nil {
-			if sp.kind == sqlparse.Commit {
-				s.commitOpen()
-			}
-			continue
-		}
-		switch sp.kind {
-		case sqlparse.Begin:
-			s.tx = &txCapture{}
-		case sqlparse.Commit:
-			s.commitOpen()
-			if sp.chain {
-				s.tx = &txCapture{}
-			}
-		case sqlparse.Rollback:
-			s.tx = nil
-			if sp.chain {
-				s.tx = &txCapture{}
-			}
-		case sqlparse.SetAutocommit:
-			s.setAutocommit(ctx, sp)
-		case sqlparse.Use:
-			s.schema = sp.useSchema
-		}
-		if sp.rereadAutoInc {
-			s.readAutoInc(ctx)
-		}
-		var c capture
-		for _, w := range sp.writes {
-			if err := s.afterImages(ctx, w, args, res, nil, &c); err != nil {
-				c.resync(w.t, reasonUnsupported)
-			}
-		}
-		if sp.implicitCommit || sp.kind == sqlparse.Truncate {
-			s.st.sync.enqueueCapture(&c) // committed on its own
-		} else {
-			s.record(&c)
-		}
-	}
-}
-
 func (s *session) setAutocommit(ctx context.Context, sp stmtPlan) {
 	on := sp.autocommit
 	if sp.unknownValue {
@@ -214,12 +162,13 @@ func (s *session) readAutoInc(ctx context.Context) {
 	s.autoInc = parseAutoInc(vals)
 }
 
-const autoIncVars = "@@innodb_autoinc_lock_mode, @@auto_increment_increment"
+const autoIncVars = "@@innodb_autoinc_lock_mode, @@auto_increment_increment, @@sql_mode"
 
 func parseAutoInc(vals []any) autoIncrement {
 	var ai autoIncrement
 	ai.lockMode, _ = strconv.ParseInt(string(rawBytes(vals[0])), 10, 64)
 	ai.increment, _ = strconv.ParseInt(string(rawBytes(vals[1])), 10, 64)
+	ai.noAutoOnZero = strings.Contains(string(rawBytes(vals[2])), "NO_AUTO_VALUE_ON_ZERO")
 	return ai
 }
 

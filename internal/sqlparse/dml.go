@@ -62,6 +62,13 @@ type dmlClauses struct {
 // touches.
 func (w *worker) dmlFragments(st *Statement, srcs []source, c dmlClauses) error {
 	var err error
+	// The fragments become a locking read (SELECT ... FOR UPDATE), but a
+	// locking clause does not reach into subqueries, which would read an
+	// older snapshot than the write does: lock them too.
+	lockSubqueries(c.where)
+	if c.refs != nil {
+		lockSubqueries(c.refs)
+	}
 	if c.with != nil {
 		if st.With, err = w.fragment("with", c.with, c.with); err != nil {
 			return err
@@ -125,4 +132,33 @@ func orderColumns(order *ast.OrderByClause) []string {
 		cols = append(cols, c.Name.Name.O)
 	}
 	return cols
+}
+
+// lockSubqueries gives every SELECT under n a FOR UPDATE clause, except the
+// members of a UNION, where MariaDB rejects it.
+func lockSubqueries(n ast.Node) {
+	if n != nil {
+		n.Accept(&subqueryLocker{})
+	}
+}
+
+type subqueryLocker struct{ inSetOpr int }
+
+func (l *subqueryLocker) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.SetOprStmt:
+		l.inSetOpr++
+	case *ast.SelectStmt:
+		if l.inSetOpr == 0 && x.LockInfo == nil {
+			x.LockInfo = &ast.SelectLockInfo{LockType: ast.SelectLockForUpdate}
+		}
+	}
+	return n, false
+}
+
+func (l *subqueryLocker) Leave(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.SetOprStmt); ok {
+		l.inSetOpr--
+	}
+	return n, true
 }

@@ -47,7 +47,7 @@ func TestParseRestoresUpdateAndDeleteClauses(t *testing.T) {
 			Where: frag("`d`=DATE_ADD(?, INTERVAL ? DAY)", 2, 1),
 		}},
 		{"subquery", "UPDATE t SET v = 0 WHERE id IN (SELECT id FROM (SELECT id FROM t WHERE c < ?) AS old)", clauses{
-			Where: frag("`id` IN (SELECT `id` FROM (SELECT `id` FROM `t` WHERE `c`<?) AS `old`)", 0),
+			Where: frag("`id` IN (SELECT `id` FROM (SELECT `id` FROM `t` WHERE `c`<? FOR UPDATE) AS `old` FOR UPDATE)", 0),
 		}},
 		{"alias replaced by table", "UPDATE accounts AS a SET a.b = a.b - ? WHERE a.id = ? ORDER BY a.id", clauses{
 			Where: frag("`accounts`.`id`=?", 1), OrderBy: frag("`accounts`.`id`"),
@@ -56,10 +56,10 @@ func TestParseRestoresUpdateAndDeleteClauses(t *testing.T) {
 			Where: frag("`db`.`t`.`id`=?", 0),
 		}},
 		{"alias kept in subquery that declares it", "DELETE FROM t AS a WHERE a.x = 1 AND EXISTS (SELECT 1 FROM u AS a WHERE a.y = 2)", clauses{
-			Where: frag("`t`.`x`=1 AND EXISTS (SELECT 1 FROM `u` AS `a` WHERE `a`.`y`=2)"),
+			Where: frag("`t`.`x`=1 AND EXISTS (SELECT 1 FROM `u` AS `a` WHERE `a`.`y`=2 FOR UPDATE)"),
 		}},
 		{"alias kept in subquery that declares the table", "DELETE FROM t AS a WHERE a.x IN (SELECT x FROM (SELECT x FROM t WHERE t.y = a.y) AS d)", clauses{
-			Where: frag("`t`.`x` IN (SELECT `x` FROM (SELECT `x` FROM `t` WHERE `t`.`y`=`a`.`y`) AS `d`)"),
+			Where: frag("`t`.`x` IN (SELECT `x` FROM (SELECT `x` FROM `t` WHERE `t`.`y`=`a`.`y` FOR UPDATE) AS `d` FOR UPDATE)"),
 		}},
 		{"partition selection", "DELETE FROM t PARTITION (p0) WHERE a < 10", clauses{
 			From: frag("`t` PARTITION(`p0`)"), Where: frag("`a`<10"),
@@ -79,12 +79,12 @@ func TestParseRestoresUpdateAndDeleteClauses(t *testing.T) {
 		{"with", "WITH old AS (SELECT id FROM s WHERE seen < ?) DELETE FROM s WHERE id IN (SELECT id FROM old)", clauses{
 			With:  frag("WITH `old` AS (SELECT `id` FROM `s` WHERE `seen`<?)", 0),
 			From:  frag("`s`"),
-			Where: frag("`id` IN (SELECT `id` FROM `old`)"),
+			Where: frag("`id` IN (SELECT `id` FROM `old` FOR UPDATE)"),
 		}},
 		{"with recursive", "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) DELETE FROM t WHERE id IN (SELECT n FROM r)", clauses{
 			With:  frag("WITH RECURSIVE `r` AS (SELECT 1 AS `n` UNION ALL SELECT `n`+1 FROM `r` WHERE `n`<3)"),
 			From:  frag("`t`"),
-			Where: frag("`id` IN (SELECT `n` FROM `r`)"),
+			Where: frag("`id` IN (SELECT `n` FROM `r` FOR UPDATE)"),
 		}},
 		{"comments and hints dropped", "UPDATE /*+ SET_VAR(x=1) */ t /* c */ SET a = 1 WHERE id = ? -- done", clauses{Where: frag("`id`=?", 0)}},
 	}
