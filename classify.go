@@ -83,7 +83,7 @@ func (st *state) buildPlan(schema, text string) *plan {
 		return &plan{single: true, stmts: []stmtPlan{sp}}
 	}
 	named := st.namedTables(text, schema)
-	if len(named) == 0 && !controlKeywords[kw] {
+	if len(named) == 0 && !controlKeywords[kw] && !st.namesCascadeParent(text) {
 		return passThrough
 	}
 	stmts, err := sqlparse.Parse(text)
@@ -149,20 +149,21 @@ func (st *state) planStatement(schema string, s sqlparse.Statement, single bool)
 			targets, refs = append(targets, t), append(refs, tn.Ref)
 		}
 	}
+	sp.writes = st.cascadeWrites(schema, s)
 	if len(targets) == 0 {
 		return sp
 	}
 	switch s.Kind {
 	case sqlparse.Insert, sqlparse.Replace, sqlparse.Update, sqlparse.Delete:
 		if !single {
-			sp.writes = resyncAll(targets, reasonUnsupported)
+			sp.writes = append(sp.writes, resyncAll(targets, reasonUnsupported)...)
 			return sp
 		}
 		for i, t := range targets {
 			sp.writes = append(sp.writes, planWrite(t, refs[i], s))
 		}
 	case sqlparse.Truncate, sqlparse.LoadData, sqlparse.Call, sqlparse.DDL:
-		sp.writes = resyncAll(targets, reasonTableLevel)
+		sp.writes = append(sp.writes, resyncAll(targets, reasonTableLevel)...)
 	}
 	return sp
 }

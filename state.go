@@ -17,6 +17,7 @@ type state struct {
 	cfg       Config
 	tables    map[string]*table // by lower-case "schema.table"
 	tableList []*table
+	cascades  map[string][]*table // parent "schema.table" -> mapped tables its writes cascade into
 	plans     planCache
 	sync      *syncer
 }
@@ -87,6 +88,10 @@ func bindSchema(ctx context.Context, cfg Config, db *sql.DB) (*state, error) {
 	}
 	for _, t := range st.tableList {
 		t.finish()
+	}
+	var err error
+	if st.cascades, err = loadCascades(ctx, db, st.tableList); err != nil {
+		return nil, fmt.Errorf("mysqletcd: read foreign keys: %w", err)
 	}
 	return st, nil
 }
