@@ -110,9 +110,11 @@ func (st *state) buildPlan(schema, text string) *plan {
 			}
 		}
 	case "XA":
-		p.stmts[0].xaOp = xaOp(text)
+		if len(p.stmts) > 0 {
+			p.stmts[0].xaOp = xaOp(text)
+		}
 	}
-	if lower := strings.ToLower(text); kw == "SET" && (strings.Contains(lower, "auto_increment") || strings.Contains(lower, "sql_mode")) {
+	if lower := strings.ToLower(text); kw == "SET" && len(p.stmts) > 0 && (strings.Contains(lower, "auto_increment") || strings.Contains(lower, "sql_mode")) {
 		p.stmts[len(p.stmts)-1].rereadAutoInc = true
 	}
 	if p.nothingToDo() {
