@@ -2,6 +2,8 @@ package mysqletcd
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
@@ -99,5 +101,21 @@ func TestDropTableDeletesItsKeys(t *testing.T) {
 	e.flush()
 	if got := e.etcdState(); len(got) != 0 {
 		t.Fatalf("etcd still holds %v after DROP TABLE", got)
+	}
+}
+
+func TestLoadDataResyncsTheTable(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	db, c := e.open(nil)
+	path := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(path, []byte("1,ann,a@x\n2,bob,b@x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mysql.RegisterLocalFile(path)
+	defer mysql.DeregisterLocalFile(path)
+	mustExec(t, db, "LOAD DATA LOCAL INFILE '"+path+"' INTO TABLE users FIELDS TERMINATED BY ',' (id, name, email)")
+	e.converged()
+	if c.Stats().Fallbacks[reasonTableLevel] == 0 {
+		t.Errorf("stats = %+v, want a table-level resync", c.Stats())
 	}
 }

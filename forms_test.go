@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // formSteps are further statement forms; each must converge, and those
@@ -38,8 +40,14 @@ var formSteps = []struct {
 }
 
 func TestMoreStatementFormsConverge(t *testing.T) {
+	for _, interpolate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("interpolateParams=%v", interpolate), func(t *testing.T) { moreStatementForms(t, interpolate) })
+	}
+}
+
+func moreStatementForms(t *testing.T, interpolate bool) {
 	e := newEnv(t, usersSchema, usersMappings()...)
-	db, c := e.open(nil)
+	db, c := e.open(func(mc *mysql.Config, _ *Config) { mc.InterpolateParams = interpolate })
 	ctx := context.Background()
 	var schema string
 	if err := db.QueryRow("SELECT DATABASE()").Scan(&schema); err != nil {
