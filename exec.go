@@ -52,8 +52,7 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 	}
 	res, err := run()
 	if errors.Is(err, driver.ErrSkip) {
-		s.skipsArgs = true
-		return abort(err)
+		return abort(err) // not executed: database/sql prepares it
 	}
 	if err != nil {
 		s.keptByFailedWrite(sp)

@@ -24,8 +24,11 @@ type session struct {
 	schema     string      // the connection's default database
 	autocommit bool
 	tx         *txCapture // non-nil while a transaction is open
-	// skipsArgs: the mysql connection answered ErrSkip to an Exec with
-	// args (interpolateParams=false), so such Execs go the prepare path.
+	// skipsArgs: the connection does not interpolate args at all
+	// (interpolateParams=false, learnt by the probe at connect), so mysql
+	// answers every Exec with args with ErrSkip, without executing it. A
+	// statement-level ErrSkip (a '?' inside a string literal) says nothing
+	// about the next statement and never sets it.
 	skipsArgs    bool
 	autoInc      autoIncrement
 	xa           bool                // inside XA START ... XA COMMIT
@@ -165,7 +168,8 @@ func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedV
 	if !p.single || p.stmts[0].kind == sqlparse.Other || len(p.stmts[0].writes) == 0 || !needsImages(p.stmts[0].writes) {
 		res, err := run()
 		if errors.Is(err, driver.ErrSkip) {
-			s.skipsArgs = true
+			// Not executed (mysql could not interpolate this statement):
+			// database/sql prepares it, and StmtExecContext captures it.
 			return nil, err
 		}
 		switch {
