@@ -34,6 +34,10 @@ type stmtPlan struct {
 	prepares      string // the name an SQL-level PREPARE defines
 	prepTables    []*table
 	executes      string // the name an SQL-level EXECUTE runs
+	// isolation: a SET that changes the isolation level, "session" (SET
+	// SESSION ... or the variable) or "next" (SET TRANSACTION ..., for the
+	// next transaction only).
+	isolation string
 }
 
 // planCache maps statement texts to plans. It is bounded: when full it
@@ -114,8 +118,10 @@ func (st *state) buildPlan(schema, text string) *plan {
 			p.stmts[0].xaOp = xaOp(text)
 		}
 	}
-	if lower := strings.ToLower(text); kw == "SET" && len(p.stmts) > 0 && (strings.Contains(lower, "auto_increment") || strings.Contains(lower, "sql_mode")) {
-		p.stmts[len(p.stmts)-1].rereadAutoInc = true
+	if lower := strings.ToLower(text); kw == "SET" && len(p.stmts) > 0 {
+		last := &p.stmts[len(p.stmts)-1]
+		last.rereadAutoInc = strings.Contains(lower, "auto_increment") || strings.Contains(lower, "sql_mode")
+		last.isolation = isolationChange(lower)
 	}
 	if p.nothingToDo() {
 		return passThrough
@@ -125,7 +131,7 @@ func (st *state) buildPlan(schema, text string) *plan {
 
 func (p *plan) nothingToDo() bool {
 	for _, s := range p.stmts {
-		if s.kind != sqlparse.Other || len(s.writes) > 0 || s.rereadAutoInc || s.implicitCommit {
+		if s.kind != sqlparse.Other || len(s.writes) > 0 || s.rereadAutoInc || s.implicitCommit || s.isolation != "" {
 			return false
 		}
 	}
@@ -336,4 +342,20 @@ func hasWord(text, word string) bool {
 		}
 	}
 	return false
+}
+
+// isolationChange tells a SET that changes the isolation level (lower-case
+// text): "session" (SET SESSION TRANSACTION ..., SET tx_isolation = ...),
+// "next" (SET TRANSACTION ISOLATION LEVEL READ [UN]COMMITTED, for the next
+// transaction only), or "".
+func isolationChange(lower string) string {
+	switch {
+	case !strings.Contains(lower, "isolation"):
+		return ""
+	case strings.Contains(lower, "session") || strings.Contains(lower, "global") || !strings.Contains(lower, "transaction isolation"):
+		return "session"
+	case weakLevel(lower):
+		return "next"
+	}
+	return ""
 }

@@ -50,6 +50,9 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 		}
 		before[i] = imgs
 	}
+	if s.st.beforeImageRead != nil {
+		s.st.beforeImageRead()
+	}
 	res, err := run()
 	if errors.Is(err, driver.ErrSkip) {
 		return abort(err) // not executed: database/sql prepares it
@@ -61,6 +64,9 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 	for i, w := range sp.writes {
 		caught.addImages(w.t, before[i])
 		if err := s.afterImages(ctx, w, args, res, before[i], &caught); err != nil {
+			return abort(err)
+		}
+		if err := s.phantoms(ctx, w, args, res, before[i], &caught); err != nil {
 			return abort(err)
 		}
 	}

@@ -35,12 +35,17 @@ type session struct {
 	tablesLocked bool                // LOCK TABLES holds locks
 	prepared     map[string][]*table // SQL-level PREPARE name -> tables its text names
 	prepSchema   map[string]string   // prepared statement text -> default schema then
+	isolation    string              // the session's transaction isolation level
+	// nextIsolationWeak: SET TRANSACTION ISOLATION LEVEL (for the next
+	// transaction only) ran; taken as weak until that transaction begins.
+	nextIsolationWeak bool
 }
 
 // txCapture is what an open transaction has changed so far.
 type txCapture struct {
-	items  map[entryKey]item
-	resync map[*table]string // table -> reason
+	items     map[entryKey]item
+	resync    map[*table]string // table -> reason
+	isolation string            // set when BeginTx asked for a level
 }
 
 func (s *session) inTx() bool { return s.tx != nil || !s.autocommit || s.xa }
@@ -69,6 +74,7 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 	s.autocommit = string(rawBytes(vals[0])) != "0"
 	s.schema = string(rawBytes(vals[1]))
 	s.autoInc = parseAutoInc(vals[2:])
+	s.readIsolation(ctx)
 	return conn, nil
 }
 
@@ -79,7 +85,11 @@ func (s *session) ConnBeginTx(ctx context.Context, conn driver.ConnBeginTx, opts
 		return ctx, nil, err
 	}
 	s.commitOpen() // a transaction left open by autocommit=0 commits implicitly
-	s.tx = &txCapture{}
+	s.tx = &txCapture{isolation: isolationOf(opts)}
+	if s.nextIsolationWeak && s.tx.isolation == "" {
+		s.tx.isolation = "READ COMMITTED"
+	}
+	s.nextIsolationWeak = false
 	return ctx, tx, nil
 }
 

@@ -79,6 +79,22 @@ func (s *session) follow(ctx context.Context, sp stmtPlan) {
 	if sp.rereadAutoInc {
 		s.readAutoInc(ctx)
 	}
+	s.followIsolation(ctx, sp)
+}
+
+// followIsolation keeps the isolation level current: SET SESSION changes
+// the session's; SET TRANSACTION only the next transaction's, which a
+// later BEGIN takes up (and until then, conservatively, the session's).
+func (s *session) followIsolation(ctx context.Context, sp stmtPlan) {
+	switch sp.isolation {
+	case "session":
+		s.readIsolation(ctx)
+	case "next":
+		s.nextIsolationWeak = true
+	}
+	if sp.kind == sqlparse.Begin && s.nextIsolationWeak {
+		s.tx.isolation, s.nextIsolationWeak = "READ COMMITTED", false
+	}
 }
 
 // implicitCommit commits the open transaction before a statement that

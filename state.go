@@ -19,6 +19,9 @@ type state struct {
 	tableList []*table
 	cascades  map[string][]*table // parent "schema.table" -> mapped tables its writes cascade into
 	plans     planCache
+	// beforeImageRead, when set (tests only), runs between a write's
+	// before-image and the write itself.
+	beforeImageRead func()
 	sync      *syncer
 }
 
