@@ -22,7 +22,7 @@ type state struct {
 	// beforeImageRead, when set (tests only), runs between a write's
 	// before-image and the write itself.
 	beforeImageRead func()
-	sync      *syncer
+	sync            *syncer
 }
 
 // start validates the mappings against the live schema and starts the
