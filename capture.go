@@ -95,6 +95,9 @@ func planInsert(t *table, s sqlparse.Statement) *tableWrite {
 		}
 	}
 	if len(s.OnDuplicate) > 0 {
+		if t.changesIDImplicitly() {
+			return resyncWrite(t, reasonUnsupported) // the update moves keys unnamed
+		}
 		for _, a := range s.OnDuplicate {
 			if indexFold(t.idCols, a.Column) >= 0 {
 				return resyncWrite(t, reasonUnsupported) // the update may move keys
@@ -150,6 +153,9 @@ func planUpdateDelete(t *table, ref string, s sqlparse.Statement) *tableWrite {
 			setsID = true
 		}
 	}
+	if s.Kind == sqlparse.Update && t.changesIDImplicitly() {
+		setsID = true // ON UPDATE CURRENT_TIMESTAMP, GENERATED: keys move unnamed
+	}
 	w := planBefore(t, ref, s, sets, setsID)
 	if s.MultiTable || w.how != captureBefore {
 		return w
@@ -166,6 +172,11 @@ func planUpdateDelete(t *table, ref string, s sqlparse.Statement) *tableWrite {
 // UPDATE that sets key columns, the after-image of the rows it moves.
 func planBefore(t *table, ref string, s sqlparse.Statement, sets []sqlparse.Assignment, setsID bool) *tableWrite {
 	w := &tableWrite{t: t, how: captureBefore, after: setsID}
+	for _, c := range t.rowID {
+		if col, _ := t.column(c); setsID && col.implicit {
+			return resyncWrite(t, reasonUnsupported) // the new row id is the server's
+		}
+	}
 	if setsID {
 		w.rowIDSet = make([]*sqlparse.Value, len(t.rowID))
 		for _, a := range sets {
@@ -243,8 +254,17 @@ func (t *table) selectCols(ref string, names []string) string {
 	out := make([]string, len(names))
 	for i, n := range names {
 		out[i] = q + quoteIdent(n)
-		if c, _ := t.column(n); c.temporal() {
+		c, _ := t.column(n)
+		switch {
+		case c.dataType == "timestamp":
+			// In UTC, as the syncer's connections read it, whatever the
+			// app session's time zone.
+			out[i] = "CAST(CONVERT_TZ(" + out[i] + ", @@session.time_zone, '+00:00') AS CHAR)"
+		case c.temporal():
 			out[i] = "CAST(" + out[i] + " AS CHAR)"
+		case c.textual():
+			// UTF-8 bytes, whatever the connection's character set.
+			out[i] = "CAST(CONVERT(" + out[i] + " USING utf8mb4) AS BINARY)"
 		}
 	}
 	return strings.Join(out, ", ")
@@ -279,4 +299,15 @@ func planFromWhere(t *table, s sqlparse.Statement, setsID bool) *tableWrite {
 // every column of a unique NOT NULL key.
 func (t *table) orderIsTotal(cols []string) bool {
 	return len(cols) > 0 && t.notNullUnique(cols) != nil
+}
+
+// changesIDImplicitly reports an id column the server changes on UPDATE
+// without the statement naming it.
+func (t *table) changesIDImplicitly() bool {
+	for _, n := range t.idCols {
+		if c, _ := t.column(n); c.implicit {
+			return true
+		}
+	}
+	return false
 }

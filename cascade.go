@@ -63,44 +63,71 @@ func cascadingParents(ctx context.Context, db *sql.DB, schema, name string) ([][
 	return out, rows.Err()
 }
 
-// cascadeWrites resyncs the mapped tables a statement's writes may cascade
-// into.
-func (st *state) cascadeWrites(schema string, s sqlparse.Statement) []*tableWrite {
-	if len(st.cascades) == 0 {
-		return nil
+// loadViews maps each view whose definition names a mapped table (lower-case
+// "schema.view") to those tables: a write through an updatable view writes
+// them.
+func loadViews(ctx context.Context, db *sql.DB, tables []*table) (map[string][]*table, error) {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME, LOWER(VIEW_DEFINITION) FROM information_schema.VIEWS`)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case s.Kind == sqlparse.Update, s.Kind == sqlparse.Delete, s.Kind == sqlparse.Replace:
-	case s.Kind == sqlparse.Insert && len(s.OnDuplicate) > 0:
-	default:
+	defer rows.Close()
+	views := map[string][]*table{}
+	for rows.Next() {
+		var schema, name, def string
+		if err := rows.Scan(&schema, &name, &def); err != nil {
+			return nil, err
+		}
+		for _, t := range tables {
+			if strings.Contains(def, "`"+strings.ToLower(t.schema)+"`.`"+strings.ToLower(t.name)+"`") {
+				key := strings.ToLower(schema + "." + name)
+				views[key] = append(views[key], t)
+			}
+		}
+	}
+	return views, rows.Err()
+}
+
+// cascadeWrites resyncs the mapped tables a statement's writes may reach
+// without naming them: through foreign key cascades, or through a view.
+func (st *state) cascadeWrites(schema string, s sqlparse.Statement) []*tableWrite {
+	if len(st.cascades) == 0 && len(st.views) == 0 {
 		return nil
 	}
 	var children []*table
-	for _, tn := range s.Tables {
-		sch := schema
-		if tn.Schema != "" {
-			sch = tn.Schema
-		}
-		for _, c := range st.cascades[strings.ToLower(sch+"."+tn.Name)] {
-			if !containsTable(children, c) {
-				children = append(children, c)
+	add := func(from map[string][]*table) {
+		for _, tn := range s.Tables {
+			sch := schema
+			if tn.Schema != "" {
+				sch = tn.Schema
 			}
+			children = appendTables(children, from[strings.ToLower(sch+"."+tn.Name)])
 		}
+	}
+	switch s.Kind {
+	case sqlparse.Insert, sqlparse.Replace, sqlparse.Update, sqlparse.Delete, sqlparse.LoadData:
+		add(st.views)
+	}
+	if s.Kind == sqlparse.Update || s.Kind == sqlparse.Delete || s.Kind == sqlparse.Replace ||
+		s.Kind == sqlparse.Insert && len(s.OnDuplicate) > 0 {
+		add(st.cascades)
 	}
 	return resyncAll(children, reasonTableLevel)
 }
 
-// namesCascadeParent reports whether the text may name a table whose writes
-// cascade into a mapped table.
+// namesCascadeParent reports whether the text may name a table or view
+// whose writes reach a mapped table.
 func (st *state) namesCascadeParent(text string) bool {
-	if len(st.cascades) == 0 {
+	if len(st.cascades) == 0 && len(st.views) == 0 {
 		return false
 	}
 	lower := strings.ToLower(text)
-	for key := range st.cascades {
-		_, name, _ := strings.Cut(key, ".")
-		if strings.Contains(lower, name) {
-			return true
+	for _, m := range []map[string][]*table{st.cascades, st.views} {
+		for key := range m {
+			_, name, _ := strings.Cut(key, ".")
+			if strings.Contains(lower, name) {
+				return true
+			}
 		}
 	}
 	return false

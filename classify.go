@@ -94,7 +94,10 @@ func (st *state) buildPlan(schema, text string) *plan {
 	if err != nil {
 		sp := stmtPlan{kind: controlFallback(kw, text)}
 		sp.implicitCommit = sp.kind == sqlparse.Begin || sp.kind == sqlparse.DDL
-		if len(named) > 0 {
+		switch {
+		case sp.kind == sqlparse.Call:
+			sp.writes = resyncAll(st.tableList, reasonTableLevel)
+		case len(named) > 0:
 			sp.writes = resyncAll(named, reasonUnparsed)
 		}
 		if sp.kind == sqlparse.Other && len(sp.writes) == 0 {
@@ -105,6 +108,9 @@ func (st *state) buildPlan(schema, text string) *plan {
 	p := &plan{single: len(stmts) == 1}
 	for _, s := range stmts {
 		p.stmts = append(p.stmts, st.planStatement(schema, s, p.single))
+		if s.Kind == sqlparse.Use {
+			schema = s.UseSchema // the text's later statements run in it
+		}
 	}
 	switch kw {
 	case "CREATE", "DROP":
@@ -224,7 +230,14 @@ func controlFallback(kw, text string) sqlparse.Kind {
 		if hasWord(text, "INDEX") {
 			return sqlparse.DDL
 		}
-	case "BEGIN", "START":
+	case "CREATE", "ALTER", "DROP", "RENAME":
+		return sqlparse.DDL // CREATE OR REPLACE TABLE, CREATE FUNCTION, ...: they commit
+	case "BEGIN":
+		if words := strings.Fields(strings.ToUpper(strings.TrimRight(text, "; \t\n"))); len(words) <= 2 {
+			return sqlparse.Begin // BEGIN [WORK]
+		}
+		return sqlparse.Call // BEGIN NOT ATOMIC ... END: a block, which may write any table
+	case "START":
 		return sqlparse.Begin
 	case "COMMIT":
 		return sqlparse.Commit
@@ -299,6 +312,11 @@ func (st *state) planSessionStatement(kw, text, schema string) (stmtPlan, bool) 
 		sp := stmtPlan{kind: sqlparse.Other, prepares: statementName(text)}
 		if !strings.Contains(text, "@") {
 			sp.prepTables = st.namedTables(text, schema)
+			for key, children := range st.cascades {
+				if _, name, _ := strings.Cut(key, "."); hasWord(text, strings.ToUpper(name)) {
+					sp.prepTables = appendTables(sp.prepTables, children)
+				}
+			}
 		} else {
 			sp.prepTables = st.tableList // FROM @var: any table
 		}
@@ -358,4 +376,14 @@ func isolationChange(lower string) string {
 		return "next"
 	}
 	return ""
+}
+
+// appendTables appends the tables not yet in list.
+func appendTables(list, more []*table) []*table {
+	for _, t := range more {
+		if !containsTable(list, t) {
+			list = append(list, t)
+		}
+	}
+	return list
 }

@@ -2,8 +2,10 @@ package mysqletcd
 
 import (
 	"database/sql/driver"
+	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mysqletcd/mysqletcd/internal/sqlparse"
 )
@@ -19,8 +21,8 @@ import (
 // server matched for it: the push then renders the row's real key.
 func lookupable(c column, v any) bool {
 	switch {
-	case isInteger(c):
-		return exactInteger(v)
+	case exactIntegerColumn(c):
+		return exactInteger(v) && inRange(c, v)
 	case c.binary:
 		return isText(v)
 	case c.textual():
@@ -34,33 +36,76 @@ func lookupable(c column, v any) bool {
 // the rows whose key text is keyText(c, v).
 func exactIdentity(c column, v any) bool {
 	switch {
-	case isInteger(c):
-		return exactInteger(v)
+	case exactIntegerColumn(c):
+		return exactInteger(v) && inRange(c, v)
 	case c.binary:
 		return c.dataType != "binary" && isText(v) // BINARY(n) pads
-	case c.textual():
-		s, ok := v.(string)
-		return ok && c.binaryCollation() && !strings.HasSuffix(s, " ")
+	case c.textual() && c.dataType != "enum" && c.dataType != "set":
+		_, ok := v.(string)
+		return ok && c.binaryCollation() && c.noPad()
 	}
 	return false
 }
 
 // exactStored reports whether the server stores v in column c as keyText
 // renders it.
+// Out-of-range numbers and over-long strings are clipped by INSERT IGNORE
+// and non-strict sql_modes, so they are not exact.
 func exactStored(c column, v any) bool {
 	switch {
-	case isInteger(c):
-		return exactInteger(v)
+	case exactIntegerColumn(c):
+		return exactInteger(v) && inRange(c, v)
 	case c.binary:
-		return c.dataType != "binary" && isText(v)
-	case c.textual():
+		b, ok := v.([]byte)
+		if s, isString := v.(string); isString {
+			b, ok = []byte(s), true
+		}
+		return ok && c.dataType != "binary" && (c.maxLen == 0 || int64(len(b)) <= c.maxLen)
+	case c.textual() && c.dataType != "enum" && c.dataType != "set":
 		s, ok := v.(string)
 		if b, isBytes := v.([]byte); isBytes {
 			s, ok = string(b), true
 		}
-		return ok && !(c.dataType == "char" && strings.HasSuffix(s, " "))
+		return ok && !(c.dataType == "char" && strings.HasSuffix(s, " ")) &&
+			utf8.ValidString(s) && (c.maxLen == 0 || int64(utf8.RuneCountInString(s)) <= c.maxLen)
 	}
 	return false
+}
+
+// exactIntegerColumn is an integer type whose values are stored as given;
+// YEAR is not (24 is stored as 2024).
+func exactIntegerColumn(c column) bool { return isInteger(c) && c.dataType != "year" }
+
+// inRange reports whether an integer value fits the column's type.
+func inRange(c column, v any) bool {
+	bits := map[string]uint{"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}[c.dataType]
+	if bits == 0 {
+		return false
+	}
+	var n big.Int
+	switch v := v.(type) {
+	case int64:
+		n.SetInt64(v)
+	case uint64:
+		n.SetUint64(v)
+	case float64:
+		n.SetInt64(int64(v))
+	case string:
+		if _, ok := n.SetString(v, 10); !ok {
+			return false
+		}
+	default:
+		return false
+	}
+	lo, hi := new(big.Int), new(big.Int).Lsh(big.NewInt(1), bits)
+	if c.unsigned {
+		hi.Sub(hi, big.NewInt(1))
+	} else {
+		hi.Rsh(hi, 1)
+		lo.Neg(hi)
+		hi.Sub(hi, big.NewInt(1))
+	}
+	return n.Cmp(lo) >= 0 && n.Cmp(hi) <= 0
 }
 
 func exactInteger(v any) bool {
@@ -105,6 +150,12 @@ func (c column) textual() bool {
 // binaryCollation compares bytes, not letters: 'A' <> 'a'.
 func (c column) binaryCollation() bool {
 	return strings.HasSuffix(c.collation, "_bin") || c.collation == "binary"
+}
+
+// noPad: trailing spaces count in comparisons ('a' <> 'a '), as in MariaDB's
+// _nopad_ collations and MySQL 8's 0900 ones.
+func (c column) noPad() bool {
+	return strings.Contains(c.collation, "nopad") || strings.Contains(c.collation, "0900")
 }
 
 // argValue is the value a statement gives: a literal, or an arg.

@@ -84,7 +84,8 @@ func (s *session) ConnBeginTx(ctx context.Context, conn driver.ConnBeginTx, opts
 	if err != nil {
 		return ctx, nil, err
 	}
-	s.commitOpen() // a transaction left open by autocommit=0 commits implicitly
+	s.commitOpen()         // a transaction left open by autocommit=0 commits implicitly
+	s.tablesLocked = false // START TRANSACTION releases LOCK TABLES
 	s.tx = &txCapture{isolation: isolationOf(opts)}
 	if s.nextIsolationWeak && s.tx.isolation == "" {
 		s.tx.isolation = "READ COMMITTED"
@@ -115,7 +116,11 @@ func (s *session) ConnExecContext(ctx context.Context, conn driver.ExecerContext
 	if p.passThrough || (len(args) > 0 && s.skipsArgs) {
 		// With skipsArgs the mysql driver answers ErrSkip without
 		// executing; database/sql then prepares, and StmtExecContext runs.
-		return conn.ExecContext(ctx, query, args)
+		res, err := conn.ExecContext(ctx, query, args)
+		if err != nil {
+			s.afterError(ctx, err)
+		}
+		return res, err
 	}
 	return s.execPlanned(ctx, p, args, func() (driver.Result, error) { return conn.ExecContext(ctx, query, args) })
 }
@@ -145,7 +150,11 @@ func (s *session) stmtSchema(query string) string {
 func (s *session) StmtExecContext(ctx context.Context, stmt driver.StmtExecContext, query string, args []driver.NamedValue) (driver.Result, error) {
 	p := s.st.plan(s.stmtSchema(query), query)
 	if p.passThrough {
-		return stmt.ExecContext(ctx, args)
+		res, err := stmt.ExecContext(ctx, args)
+		if err != nil {
+			s.afterError(ctx, err)
+		}
+		return res, err
 	}
 	return s.execPlanned(ctx, p, args, func() (driver.Result, error) { return stmt.ExecContext(ctx, args) })
 }
@@ -156,6 +165,9 @@ func (s *session) ConnQueryContext(ctx context.Context, conn driver.QueryerConte
 	p := s.st.plan(s.schema, query)
 	if p.passThrough {
 		rows, err := conn.QueryContext(ctx, query, args)
+		if err != nil {
+			s.afterError(ctx, err)
+		}
 		return ctx, rows, err
 	}
 	return s.queryPlanned(ctx, p, args, func() (driver.Rows, error) { return conn.QueryContext(ctx, query, args) })
@@ -166,6 +178,9 @@ func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryCon
 	p := s.st.plan(s.stmtSchema(query), query)
 	if p.passThrough {
 		rows, err := stmt.QueryContext(ctx, args)
+		if err != nil {
+			s.afterError(ctx, err)
+		}
 		return ctx, rows, err
 	}
 	return s.queryPlanned(ctx, p, args, func() (driver.Rows, error) { return stmt.QueryContext(ctx, args) })
@@ -210,8 +225,11 @@ func (s *session) queryPlanned(ctx context.Context, p *plan, args []driver.Named
 		p = resyncPlan(p)
 	}
 	if err != nil {
+		s.afterError(ctx, err)
 		if p.single {
 			s.apply(ctx, p, args, resultOfRows{}, err)
+		} else {
+			s.afterFailedText(ctx, p)
 		}
 		return ctx, nil, err
 	}

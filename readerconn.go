@@ -9,10 +9,11 @@ import (
 // app's mysql connector (its address, TLS and dialer), and resets the
 // session settings a DSN may change that would make a re-read stale or
 // dirty: every re-read must be a fresh autocommit read of committed rows.
-// TIMESTAMP columns are read in UTC.
+// TIMESTAMP columns are read in UTC, text in UTF-8.
 type readerConnector struct{ inner driver.Connector }
 
 var readerSession = []string{
+	"SET NAMES utf8mb4",
 	"SET autocommit = 1, time_zone = '+00:00'",
 	"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
 }

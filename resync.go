@@ -40,14 +40,15 @@ func (s *syncer) bumpEpoch(ctx context.Context, m *mapping) error {
 // the mapping's key and queues the rows whose key is missing or stale.
 func (s *syncer) resyncRows(ctx context.Context, m *mapping) error {
 	order := m.table.notNullUnique(m.keyCols)
+	orderBy := m.table.orderExprs(order)
 	base := m.selectList()
 	var last []any
 	for {
 		query := base
 		if last != nil {
-			query += " WHERE (" + quoteIdents(order) + ") > " + placeholders(len(order))
+			query += " WHERE (" + orderBy + ") > " + placeholders(len(order))
 		}
-		query += " ORDER BY " + quoteIdents(order) + " LIMIT " + itoa(resyncPage)
+		query += " ORDER BY " + orderBy + " LIMIT " + itoa(resyncPage)
 		qctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout*4)
 		rows, err := m.scanRows(qctx, s.db, query, last)
 		cancel()
@@ -187,4 +188,17 @@ func indexFold(list []string, name string) int {
 		}
 	}
 	return -1
+}
+
+// orderExprs is the keyset order over cols. ENUM and SET sort by their
+// index but compare with a string by value; their text serves for both.
+func (t *table) orderExprs(cols []string) string {
+	out := make([]string, len(cols))
+	for i, n := range cols {
+		out[i] = quoteIdent(n)
+		if c, _ := t.column(n); c.dataType == "enum" || c.dataType == "set" {
+			out[i] = "CAST(" + out[i] + " AS CHAR)"
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -34,6 +34,9 @@ type column struct {
 	nullable  bool
 	binary    bool   // a string type without a character set
 	collation string // COLLATION_NAME; empty for non-character types
+	unsigned  bool   // an UNSIGNED number
+	maxLen    int64  // CHARACTER_MAXIMUM_LENGTH: characters, or bytes for binary types
+	implicit  bool   // the server changes it on its own (ON UPDATE, GENERATED)
 	json      bool   // JSON, or MariaDB's LONGTEXT with a json_valid check
 }
 
@@ -70,7 +73,8 @@ func loadTable(ctx context.Context, db *sql.DB, schema, name string) (t *table, 
 	t = &table{schema: schema, name: name, byName: map[string]int{}}
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', EXTRA LIKE '%auto_increment%',
 			CHARACTER_SET_NAME IS NULL AND DATA_TYPE IN ('binary','varbinary','tinyblob','blob','mediumblob','longblob'),
-			COALESCE(COLLATION_NAME, ''),
+			COALESCE(COLLATION_NAME, ''), COLUMN_TYPE LIKE '%unsigned%', COALESCE(CHARACTER_MAXIMUM_LENGTH, 0),
+			EXTRA LIKE '%on update%' OR EXTRA LIKE '%generated%',
 			DATA_TYPE = 'json' OR EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k
 				WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
 				AND k.CHECK_CLAUSE LIKE CONCAT('%json_valid(', CHAR(96), c.COLUMN_NAME, CHAR(96), ')%'))
@@ -82,7 +86,7 @@ func loadTable(ctx context.Context, db *sql.DB, schema, name string) (t *table, 
 	for rows.Next() {
 		var c column
 		var autoInc bool
-		if err := rows.Scan(&c.name, &c.dataType, &c.nullable, &autoInc, &c.binary, &c.collation, &c.json); err != nil {
+		if err := rows.Scan(&c.name, &c.dataType, &c.nullable, &autoInc, &c.binary, &c.collation, &c.unsigned, &c.maxLen, &c.implicit, &c.json); err != nil {
 			return nil, false, err
 		}
 		if autoInc {

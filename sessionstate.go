@@ -183,6 +183,7 @@ func (s *session) afterFailedText(ctx context.Context, p *plan) {
 		s.apply(ctx, p, nil, nil, nil) // MySQL: take every statement as run
 		return
 	}
+	s.rereadSession(ctx) // SET autocommit, USE, SET sql_mode may have run
 	if !open {
 		s.commitOpen()
 		s.xa = false
@@ -191,4 +192,15 @@ func (s *session) afterFailedText(ctx context.Context, p *plan) {
 	}
 	s.st.sync.enqueueCapture(&c)
 	s.record(&c)
+}
+
+// rereadSession reads the session state a text may have changed.
+func (s *session) rereadSession(ctx context.Context) {
+	vals, err := queryRow(context.WithoutCancel(ctx), s.conn, "SELECT @@autocommit, DATABASE(), "+autoIncVars, nil)
+	if err != nil {
+		return
+	}
+	s.autocommit = string(rawBytes(vals[0])) != "0"
+	s.schema = string(rawBytes(vals[1]))
+	s.autoInc = parseAutoInc(vals[2:])
 }

@@ -18,6 +18,7 @@ type state struct {
 	tables    map[string]*table // by lower-case "schema.table"
 	tableList []*table
 	cascades  map[string][]*table // parent "schema.table" -> mapped tables its writes cascade into
+	views     map[string][]*table // "schema.view" -> mapped tables it is defined over
 	plans     planCache
 	// beforeImageRead, when set (tests only), runs between a write's
 	// before-image and the write itself.
@@ -95,6 +96,9 @@ func bindSchema(ctx context.Context, cfg Config, db *sql.DB) (*state, error) {
 	var err error
 	if st.cascades, err = loadCascades(ctx, db, st.tableList); err != nil {
 		return nil, fmt.Errorf("mysqletcd: read foreign keys: %w", err)
+	}
+	if st.views, err = loadViews(ctx, db, st.tableList); err != nil {
+		return nil, fmt.Errorf("mysqletcd: read views: %w", err)
 	}
 	return st, nil
 }
