@@ -2,7 +2,6 @@ package mysqletcd
 
 import (
 	"database/sql/driver"
-	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -78,34 +77,50 @@ func exactIntegerColumn(c column) bool { return isInteger(c) && c.dataType != "y
 
 // inRange reports whether an integer value fits the column's type.
 func inRange(c column, v any) bool {
-	bits := map[string]uint{"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}[c.dataType]
-	if bits == 0 {
-		return false
-	}
-	var n big.Int
-	switch v := v.(type) {
-	case int64:
-		n.SetInt64(v)
-	case uint64:
-		n.SetUint64(v)
-	case float64:
-		n.SetInt64(int64(v))
-	case string:
-		if _, ok := n.SetString(v, 10); !ok {
-			return false
-		}
+	var bits uint
+	switch c.dataType {
+	case "tinyint":
+		bits = 8
+	case "smallint":
+		bits = 16
+	case "mediumint":
+		bits = 24
+	case "int", "integer":
+		bits = 32
+	case "bigint":
+		bits = 64
 	default:
 		return false
 	}
-	lo, hi := new(big.Int), new(big.Int).Lsh(big.NewInt(1), bits)
-	if c.unsigned {
-		hi.Sub(hi, big.NewInt(1))
-	} else {
-		hi.Rsh(hi, 1)
-		lo.Neg(hi)
-		hi.Sub(hi, big.NewInt(1))
+	var neg bool
+	var mag uint64 // the magnitude
+	switch v := v.(type) {
+	case int64:
+		neg, mag = v < 0, uint64(v)
+		if neg {
+			mag = uint64(-(v + 1)) + 1
+		}
+	case uint64:
+		mag = v
+	case float64:
+		return inRange(c, int64(v))
+	case string:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return inRange(c, n)
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		return err == nil && inRange(c, n)
+	default:
+		return false
 	}
-	return n.Cmp(lo) >= 0 && n.Cmp(hi) <= 0
+	if c.unsigned {
+		return !neg && (bits == 64 || mag < 1<<bits)
+	}
+	limit := uint64(1) << (bits - 1) // -limit .. limit-1
+	if neg {
+		return mag <= limit
+	}
+	return mag < limit
 }
 
 func exactInteger(v any) bool {
