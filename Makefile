@@ -10,6 +10,7 @@ demo:
 test: vet
 	$(GO) test -race -count=1 -timeout 9m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/sqlparse
+	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime 10s .
 
 vet:
 	$(GO) vet ./...
@@ -17,6 +18,7 @@ vet:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10m ./internal/sqlparse
+	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime 10m .
 
 bench:
 	$(GO) test -run '^$$' -bench . -count 6 -timeout 30m . | tee bench.txt
