@@ -119,3 +119,23 @@ func TestLoadDataResyncsTheTable(t *testing.T) {
 		t.Errorf("stats = %+v, want a table-level resync", c.Stats())
 	}
 }
+
+func TestAlterAndRenameOfAMappedTableResyncIt(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	db, c := e.open(nil)
+	mustExec(t, db, "INSERT INTO users (id, name, email) VALUES (1, 'ann', 'a@x'), (2, 'bob', 'b@x')")
+	e.converged()
+	e.exec("UPDATE users SET email = 'behind' WHERE id = 1") // not through the driver
+	mustExec(t, db, "ALTER TABLE users ADD COLUMN extra INT NULL")
+	e.converged() // the resync after the DDL also fixed the write behind its back
+	mustExec(t, db, "RENAME TABLE users TO users_old")
+	e.flush()
+	if got := e.etcdState(); len(got) != 0 {
+		t.Fatalf("etcd holds %d keys after the table was renamed away", len(got))
+	}
+	mustExec(t, db, "RENAME TABLE users_old TO users")
+	e.converged()
+	if c.Stats().Fallbacks[reasonTableLevel] < 3 {
+		t.Errorf("stats = %+v, want a table-level resync per DDL", c.Stats())
+	}
+}
