@@ -2,12 +2,12 @@
 # `make test` runs every test against a private mariadbd and an in-process etcd.
 GO ?= go
 
-.PHONY: demo test vet fuzz bench
+.PHONY: demo test vet fuzz bench mariadb
 
-demo:
+demo: mariadb
 	$(GO) run ./cmd/mysqletcd demo
 
-test: vet
+test: mariadb vet
 	$(GO) test -race -count=1 -timeout 9m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/sqlparse
 	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime 10s .
@@ -20,5 +20,16 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10m ./internal/sqlparse
 	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime 10m .
 
-bench:
+bench: mariadb
 	$(GO) test -run '^$$' -bench . -count 6 -timeout 30m . | tee bench.txt
+
+# mariadb makes sure mariadbd is installed: the tests and the demo start
+# their own private server from it (they never use a running one).
+mariadb:
+	@if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			DEBIAN_FRONTEND=noninteractive apt-get update -q && apt-get install -y -q mariadb-server; \
+		else \
+			echo "mariadbd not found: install mariadb-server (sudo apt-get install -y mariadb-server)"; exit 1; \
+		fi; \
+	fi
