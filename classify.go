@@ -26,18 +26,17 @@ type stmtPlan struct {
 	chain          bool // COMMIT/ROLLBACK AND CHAIN
 	useSchema      string
 	writes         []*tableWrite
-	// rereadAutoInc: a SET that may change auto_increment_increment or
-	// sql_mode, which multi-row inserts rely on.
-	rereadAutoInc bool
-	temporary     bool   // CREATE/DROP TEMPORARY TABLE: no implicit commit
-	xaOp          string // XA START, COMMIT or ROLLBACK
-	prepares      string // the name an SQL-level PREPARE defines
-	prepTables    []*table
-	executes      string // the name an SQL-level EXECUTE runs
-	// isolation: a SET that changes the isolation level, "session" (SET
-	// SESSION ... or the variable) or "next" (SET TRANSACTION ..., for the
-	// next transaction only).
-	isolation string
+	// rereadVars: a SET that may change a session variable capture relies
+	// on (auto_increment_increment, sql_mode, the session's isolation).
+	rereadVars bool
+	temporary  bool   // CREATE/DROP TEMPORARY TABLE: no implicit commit
+	xaOp       string // XA START, COMMIT or ROLLBACK
+	prepares   string // the name an SQL-level PREPARE defines
+	prepTables []*table
+	executes   string // the name an SQL-level EXECUTE runs
+	// nextWeakIsolation: SET TRANSACTION ISOLATION LEVEL READ
+	// [UN]COMMITTED, for the next transaction only.
+	nextWeakIsolation bool
 }
 
 // planCache maps statement texts to plans. It is bounded: when full it
@@ -126,8 +125,9 @@ func (st *state) buildPlan(schema, text string) *plan {
 	}
 	if lower := strings.ToLower(text); kw == "SET" && len(p.stmts) > 0 {
 		last := &p.stmts[len(p.stmts)-1]
-		last.rereadAutoInc = strings.Contains(lower, "auto_increment") || strings.Contains(lower, "sql_mode")
-		last.isolation = isolationChange(lower)
+		iso := isolationChange(lower)
+		last.rereadVars = strings.Contains(lower, "auto_increment") || strings.Contains(lower, "sql_mode") || iso == "session"
+		last.nextWeakIsolation = iso == "next"
 	}
 	if p.nothingToDo() {
 		return passThrough
@@ -137,7 +137,7 @@ func (st *state) buildPlan(schema, text string) *plan {
 
 func (p *plan) nothingToDo() bool {
 	for _, s := range p.stmts {
-		if s.kind != sqlparse.Other || len(s.writes) > 0 || s.rereadAutoInc || s.implicitCommit || s.isolation != "" {
+		if s.kind != sqlparse.Other || len(s.writes) > 0 || s.rereadVars || s.implicitCommit || s.nextWeakIsolation {
 			return false
 		}
 	}

@@ -230,32 +230,25 @@ func valueOr(row []sqlparse.Value, j int) sqlparse.Value {
 	return row[j]
 }
 
-// forArgs resolves every write of a statement plan for these args.
-func (sp stmtPlan) forArgs(args []driver.NamedValue) stmtPlan {
-	var writes []*tableWrite
-	for i, w := range sp.writes {
-		rw := w.forArgs(args)
-		if rw != w && writes == nil {
-			writes = append([]*tableWrite(nil), sp.writes...)
-		}
-		if writes != nil {
-			writes[i] = rw
-		}
-	}
-	if writes != nil {
-		sp.writes = writes
-	}
-	return sp
-}
-
-// forArgs resolves a single-statement plan for these args.
+// forArgs resolves a single-statement plan for these args; the cached plan
+// itself when no write changes.
 func (p *plan) forArgs(args []driver.NamedValue) *plan {
 	if !p.single {
 		return p
 	}
-	sp := p.stmts[0].forArgs(args)
-	if len(sp.writes) > 0 && &sp.writes[0] == &p.stmts[0].writes[0] {
+	var writes []*tableWrite
+	for i, w := range p.stmts[0].writes {
+		if rw := w.forArgs(args); rw != w {
+			if writes == nil {
+				writes = append([]*tableWrite(nil), p.stmts[0].writes...)
+			}
+			writes[i] = rw
+		}
+	}
+	if writes == nil {
 		return p
 	}
+	sp := p.stmts[0]
+	sp.writes = writes
 	return &plan{single: true, stmts: []stmtPlan{sp}}
 }

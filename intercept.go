@@ -36,6 +36,7 @@ type session struct {
 	prepared     map[string][]*table // SQL-level PREPARE name -> tables its text names
 	prepSchema   map[string]string   // prepared statement text -> default schema then
 	isolation    string              // the session's transaction isolation level
+	isolationVar string              // the name this server gives it
 	// nextIsolationWeak: SET TRANSACTION ISOLATION LEVEL (for the next
 	// transaction only) ran; taken as weak until that transaction begins.
 	nextIsolationWeak bool
@@ -56,35 +57,12 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 	if err != nil {
 		return nil, err
 	}
-	// One round trip learns the session state and, from whether the
-	// connection interpolates an arg or answers ErrSkip (no round trip),
-	// which path statements with args take.
-	// The isolation variable is @@tx_isolation on MariaDB and MySQL 5.7,
-	// @@transaction_isolation on MySQL 8: the first that works is used.
-	for _, iso := range isolationVars {
-		state := "SELECT @@autocommit, DATABASE(), " + iso + ", " + autoIncVars
-		probe := []driver.NamedValue{{Ordinal: 1, Value: int64(1)}}
-		vals, err := queryRow(ctx, conn, state+", ?", probe)
-		if errors.Is(err, errSkipped) {
-			s.skipsArgs = true
-			vals, err = queryRow(ctx, conn, state, nil)
-		}
-		if isUnknownVariable(err) {
-			continue
-		}
-		if err != nil {
-			conn.Close()
-			return nil, err
-		}
-		s.conn = conn
-		s.autocommit = string(rawBytes(vals[0])) != "0"
-		s.schema = string(rawBytes(vals[1]))
-		s.isolation = string(rawBytes(vals[2]))
-		s.autoInc = parseAutoInc(vals[3:])
-		return conn, nil
+	s.conn = conn
+	if err := s.readSessionVars(ctx, true); err != nil {
+		conn.Close()
+		return nil, err
 	}
-	conn.Close()
-	return nil, errors.New("mysqletcd: the server has neither @@tx_isolation nor @@transaction_isolation")
+	return conn, nil
 }
 
 // ConnBeginTx opens an API transaction.

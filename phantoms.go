@@ -3,10 +3,7 @@ package mysqletcd
 import (
 	"context"
 	"database/sql/driver"
-	"errors"
 	"strings"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 // Under READ COMMITTED (and READ UNCOMMITTED) InnoDB takes no gap locks: a
@@ -50,26 +47,6 @@ func isolationOf(opts driver.TxOptions) string {
 		return "SERIALIZABLE"
 	}
 	return ""
-}
-
-// isolationVars name the session's isolation level: MariaDB (and MySQL
-// 5.7) first, MySQL 8 second.
-var isolationVars = []string{"@@tx_isolation", "@@transaction_isolation"}
-
-// readIsolation reads the session's isolation level.
-func (s *session) readIsolation(ctx context.Context) {
-	for _, v := range isolationVars {
-		if vals, err := queryRow(ctx, s.conn, "SELECT "+v, nil); err == nil {
-			s.isolation = string(rawBytes(vals[0]))
-			return
-		}
-	}
-}
-
-// isUnknownVariable reports ER_UNKNOWN_SYSTEM_VARIABLE (1193).
-func isUnknownVariable(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && me.Number == 1193
 }
 
 // phantoms adds the rows a weakly isolated write reached without the

@@ -76,20 +76,18 @@ func (s *session) follow(ctx context.Context, sp stmtPlan) {
 	if sp.prepares != "" {
 		s.prepare(sp)
 	}
-	if sp.rereadAutoInc {
-		s.readAutoInc(ctx)
+	if sp.rereadVars {
+		_ = s.readSessionVars(ctx, false)
 	}
-	s.followIsolation(ctx, sp)
+	s.followIsolation(sp)
 }
 
-// followIsolation keeps the isolation level current: SET SESSION changes
-// the session's; SET TRANSACTION only the next transaction's, which a
-// later BEGIN takes up (and until then, conservatively, the session's).
-func (s *session) followIsolation(ctx context.Context, sp stmtPlan) {
-	switch sp.isolation {
-	case "session":
-		s.readIsolation(ctx)
-	case "next":
+// followIsolation follows SET TRANSACTION ISOLATION LEVEL READ
+// [UN]COMMITTED, which sets only the next transaction's level: a later BEGIN
+// takes it up (and until then, conservatively, the session's). SET SESSION
+// changes are read back with the other session variables.
+func (s *session) followIsolation(sp stmtPlan) {
+	if sp.nextWeakIsolation {
 		s.nextIsolationWeak = true
 	}
 	if sp.kind == sqlparse.Begin && s.nextIsolationWeak {
@@ -183,7 +181,7 @@ func (s *session) afterFailedText(ctx context.Context, p *plan) {
 		s.apply(ctx, p, nil, nil, nil) // MySQL: take every statement as run
 		return
 	}
-	s.rereadSession(ctx) // SET autocommit, USE, SET sql_mode may have run
+	_ = s.readSessionVars(context.WithoutCancel(ctx), false) // SET autocommit, USE, SET sql_mode may have run
 	if !open {
 		s.commitOpen()
 		s.xa = false
@@ -192,15 +190,4 @@ func (s *session) afterFailedText(ctx context.Context, p *plan) {
 	}
 	s.st.sync.enqueueCapture(&c)
 	s.record(&c)
-}
-
-// rereadSession reads the session state a text may have changed.
-func (s *session) rereadSession(ctx context.Context) {
-	vals, err := queryRow(context.WithoutCancel(ctx), s.conn, "SELECT @@autocommit, DATABASE(), "+autoIncVars, nil)
-	if err != nil {
-		return
-	}
-	s.autocommit = string(rawBytes(vals[0])) != "0"
-	s.schema = string(rawBytes(vals[1]))
-	s.autoInc = parseAutoInc(vals[2:])
 }

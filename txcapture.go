@@ -3,8 +3,6 @@ package mysqletcd
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -149,27 +147,6 @@ func (s *session) setAutocommit(ctx context.Context, sp stmtPlan) {
 		s.commitOpen() // SET autocommit=1 commits the open transaction
 	}
 	s.autocommit = on
-}
-
-// readAutoInc re-reads the session's auto-increment settings. On failure
-// multi-row inserts stop trusting them and resync instead.
-func (s *session) readAutoInc(ctx context.Context) {
-	vals, err := queryRow(ctx, s.conn, "SELECT "+autoIncVars, nil)
-	if err != nil {
-		s.autoInc = autoIncrement{lockMode: 2}
-		return
-	}
-	s.autoInc = parseAutoInc(vals)
-}
-
-const autoIncVars = "@@innodb_autoinc_lock_mode, @@auto_increment_increment, @@sql_mode"
-
-func parseAutoInc(vals []any) autoIncrement {
-	var ai autoIncrement
-	ai.lockMode, _ = strconv.ParseInt(string(rawBytes(vals[0])), 10, 64)
-	ai.increment, _ = strconv.ParseInt(string(rawBytes(vals[1])), 10, 64)
-	ai.noAutoOnZero = strings.Contains(string(rawBytes(vals[2])), "NO_AUTO_VALUE_ON_ZERO")
-	return ai
 }
 
 // afterError follows the transaction state after a failed statement. Most
