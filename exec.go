@@ -261,17 +261,11 @@ func (w *tableWrite) valueAt(row []sqlparse.Value, j int, c string, args []drive
 	if j < 0 {
 		return nil, false, isAuto
 	}
-	switch val := row[j]; val.Kind {
-	case sqlparse.Literal:
-		v = val.Literal
-	case sqlparse.Param:
-		if val.Param >= len(args) {
-			return nil, false, false
-		}
-		v = args[val.Param].Value
-	case sqlparse.Null, sqlparse.Default:
+	if k := row[j].Kind; k == sqlparse.Null || k == sqlparse.Default {
 		return nil, false, isAuto
-	default:
+	}
+	v, known = argValue(row[j], args)
+	if !known {
 		return nil, false, false
 	}
 	if isAuto && (v == nil || isZero(v) && !ai.noAutoOnZero) {
@@ -320,10 +314,8 @@ func (w *tableWrite) afterQuery(args []driver.NamedValue, before [][]any) (strin
 		for j, c := range t.rowID {
 			v := img[indexFold(t.idCols, c)]
 			if set := w.rowIDSet[j]; set != nil {
-				if set.Kind == sqlparse.Literal {
-					v = set.Literal
-				} else if set.Param < len(args) {
-					v = args[set.Param].Value
+				if given, ok := argValue(*set, args); ok {
+					v = given
 				}
 			}
 			qargs = append(qargs, driver.NamedValue{Ordinal: len(qargs) + 1, Value: v})
