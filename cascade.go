@@ -132,12 +132,3 @@ func (st *state) namesCascadeParent(text string) bool {
 	}
 	return false
 }
-
-func containsTable(list []*table, t *table) bool {
-	for _, x := range list {
-		if x == t {
-			return true
-		}
-	}
-	return false
-}

@@ -1,6 +1,7 @@
 package mysqletcd
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -381,7 +382,7 @@ func isolationChange(lower string) string {
 // appendTables appends the tables not yet in list.
 func appendTables(list, more []*table) []*table {
 	for _, t := range more {
-		if !containsTable(list, t) {
+		if !slices.Contains(list, t) {
 			list = append(list, t)
 		}
 	}

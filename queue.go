@@ -2,6 +2,7 @@ package mysqletcd
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -185,10 +186,8 @@ func (q *queue) signalLocked() {
 }
 
 func appendMapping(list []*mapping, m *mapping) []*mapping {
-	for _, x := range list {
-		if x == m {
-			return list
-		}
+	if slices.Contains(list, m) {
+		return list
 	}
 	return append(list, m)
 }
