@@ -17,6 +17,7 @@ type mapping struct {
 	readCols  []string // keyCols then the valueCols not among them
 	valueIdx  []int    // index in readCols of each valueCols entry
 	epochKey  string
+	gcMarkKey string // fence collection's revision-and-time mark
 }
 
 func (m *mapping) String() string { return m.table.qualified() + " " + m.cfg.Key }
@@ -74,7 +75,9 @@ func (m *mapping) bind(t *table, fencePrefix string) error {
 			}
 		}
 	}
-	m.epochKey = fencePrefix + "/epoch/" + url.PathEscape(t.qualified()) + "/" + url.PathEscape(m.cfg.Key)
+	id := url.PathEscape(t.qualified()) + "/" + url.PathEscape(m.cfg.Key)
+	m.epochKey = fencePrefix + "/epoch/" + id
+	m.gcMarkKey = fencePrefix + "/gc-mark/" + id
 	return nil
 }
 

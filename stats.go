@@ -21,6 +21,9 @@ type Stats struct {
 	Conflicts    int64 // compare-and-swaps that lost to another push and retried
 	Errors       int64 // failed etcd or database calls (each retried)
 	Resyncs      int64 // completed table resyncs
+	Reconciles   int64 // completed Reconcile runs
+	// FencesCollected counts fences of absent keys removed by reconciles.
+	FencesCollected int64
 	// Fallbacks counts table resyncs by reason: "queue-full",
 	// "tx-too-large", "unparsed", "unsupported", "table-level".
 	Fallbacks map[string]int64
@@ -29,15 +32,17 @@ type Stats struct {
 
 func (s *syncer) snapshotStats() Stats {
 	st := Stats{
-		KeysCaptured: s.stats.captured.Load(),
-		Puts:         s.stats.puts.Load(),
-		Deletes:      s.stats.deletes.Load(),
-		Unchanged:    s.stats.unchanged.Load(),
-		Conflicts:    s.stats.conflicts.Load(),
-		Errors:       s.stats.errors.Load(),
-		Resyncs:      s.stats.resyncs.Load(),
-		Fallbacks:    map[string]int64{},
-		Queued:       s.q.len(),
+		KeysCaptured:    s.stats.captured.Load(),
+		Puts:            s.stats.puts.Load(),
+		Deletes:         s.stats.deletes.Load(),
+		Unchanged:       s.stats.unchanged.Load(),
+		Conflicts:       s.stats.conflicts.Load(),
+		Errors:          s.stats.errors.Load(),
+		Resyncs:         s.stats.resyncs.Load(),
+		Reconciles:      s.stats.reconciles.Load(),
+		FencesCollected: s.stats.fencesCollected.Load(),
+		Fallbacks:       map[string]int64{},
+		Queued:          s.q.len(),
 	}
 	s.stats.fallbacks.Range(func(k, v any) bool {
 		st.Fallbacks[k.(string)] = v.(*atomic.Int64).Load()

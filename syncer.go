@@ -208,8 +208,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // counters are the syncer's running totals; Stats reads them.
 type counters struct {
-	captured, puts, deletes, unchanged, conflicts, errors, resyncs atomic.Int64
-	fallbacks                                                      sync.Map // reason -> *atomic.Int64
+	captured, puts, deletes, unchanged, conflicts, errors, resyncs, reconciles, fencesCollected atomic.Int64
+	fallbacks                                                                                   sync.Map // reason -> *atomic.Int64
 }
 
 func (c *counters) fallback(reason string) {
