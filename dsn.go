@@ -93,3 +93,14 @@ func configPath(params map[string]string) (string, error) {
 	}
 	return "", fmt.Errorf("%w: no config: add %s=/path/to/mysqletcd.yaml to the DSN, or set %s", ErrConfig, DSNConfigParam, EnvConfig)
 }
+
+// ParseDSN parses a DSN as the driver does: a go-sql-driver/mysql DSN,
+// from which the driver's own parameters are cut. It returns the mysql
+// config and the config file the DSN names (empty when it names none).
+func ParseDSN(dsn string) (*mysql.Config, string, error) {
+	mc, params, err := splitDSN(dsn)
+	if err != nil {
+		return nil, "", err
+	}
+	return mc, params[DSNConfigParam], nil
+}
