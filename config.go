@@ -37,6 +37,17 @@ type Config struct {
 	// DrainTimeout bounds how long Close waits for queued keys; default 10s.
 	DrainTimeout time.Duration `yaml:"drain-timeout"`
 
+	// ReconcileEvery turns on anti-entropy: every so often one process of
+	// the fleet (elected through etcd) reconciles every mapping, which
+	// fixes writes that never went through the driver. 0 (the default): off.
+	ReconcileEvery time.Duration `yaml:"reconcile-every"`
+	// ReconcileRate caps the anti-entropy table scans in rows per second;
+	// 0: no cap.
+	ReconcileRate float64 `yaml:"reconcile-rate"`
+	// ElectionTTL is the lease of the anti-entropy leader: when the leader
+	// dies, another process takes over within about this long; default 10s.
+	ElectionTTL time.Duration `yaml:"election-ttl"`
+
 	// Logger receives sync errors and notable events; default slog.Default().
 	Logger *slog.Logger `yaml:"-"`
 	// OnError, when set, is called with every sync error (a push that failed
@@ -164,6 +175,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = 10 * time.Second
+	}
+	if cfg.ElectionTTL == 0 {
+		cfg.ElectionTTL = 10 * time.Second
 	}
 	if cfg.Etcd.DialTimeout == 0 {
 		cfg.Etcd.DialTimeout = 5 * time.Second

@@ -113,10 +113,11 @@ func (c *Connector) Reconcile(ctx context.Context, opts ReconcileOptions) (*Reco
 	if err != nil {
 		return nil, err
 	}
-	return st.sync.reconcile(ctx, opts)
+	return st.sync.reconcile(ctx, opts, true)
 }
 
-func (s *syncer) reconcile(ctx context.Context, opts ReconcileOptions) (*ReconcileReport, error) {
+// reconcile runs the passes; wait says to wait for the pushes they queued.
+func (s *syncer) reconcile(ctx context.Context, opts ReconcileOptions, wait bool) (*ReconcileReport, error) {
 	maps, err := s.selectMappings(opts.Tables)
 	if err != nil {
 		return nil, err
@@ -139,7 +140,7 @@ func (s *syncer) reconcile(ctx context.Context, opts ReconcileOptions) (*Reconci
 			return rep, fmt.Errorf("mysqletcd: reconcile %s: %w", m, err)
 		}
 	}
-	if !opts.DryRun {
+	if wait && !opts.DryRun {
 		if err := s.flush(ctx); err != nil {
 			rep.Elapsed = time.Since(start)
 			return rep, fmt.Errorf("mysqletcd: reconcile: waiting for the pushes: %w", err)

@@ -24,6 +24,12 @@ type Stats struct {
 	Reconciles   int64 // completed Reconcile runs
 	// FencesCollected counts fences of absent keys removed by reconciles.
 	FencesCollected int64
+	// AntiEntropyRuns counts the periodic reconciles this process ran as
+	// the elected leader, and DriftFixed the differences they found.
+	AntiEntropyRuns int64
+	DriftFixed      int64
+	// AntiEntropyLeader says this process leads anti-entropy now.
+	AntiEntropyLeader bool
 	// Fallbacks counts table resyncs by reason: "queue-full",
 	// "tx-too-large", "unparsed", "unsupported", "table-level".
 	Fallbacks map[string]int64
@@ -32,17 +38,20 @@ type Stats struct {
 
 func (s *syncer) snapshotStats() Stats {
 	st := Stats{
-		KeysCaptured:    s.stats.captured.Load(),
-		Puts:            s.stats.puts.Load(),
-		Deletes:         s.stats.deletes.Load(),
-		Unchanged:       s.stats.unchanged.Load(),
-		Conflicts:       s.stats.conflicts.Load(),
-		Errors:          s.stats.errors.Load(),
-		Resyncs:         s.stats.resyncs.Load(),
-		Reconciles:      s.stats.reconciles.Load(),
-		FencesCollected: s.stats.fencesCollected.Load(),
-		Fallbacks:       map[string]int64{},
-		Queued:          s.q.len(),
+		KeysCaptured:      s.stats.captured.Load(),
+		Puts:              s.stats.puts.Load(),
+		Deletes:           s.stats.deletes.Load(),
+		Unchanged:         s.stats.unchanged.Load(),
+		Conflicts:         s.stats.conflicts.Load(),
+		Errors:            s.stats.errors.Load(),
+		Resyncs:           s.stats.resyncs.Load(),
+		Reconciles:        s.stats.reconciles.Load(),
+		FencesCollected:   s.stats.fencesCollected.Load(),
+		AntiEntropyRuns:   s.stats.antiEntropyRuns.Load(),
+		DriftFixed:        s.stats.driftFixed.Load(),
+		AntiEntropyLeader: s.leading.Load(),
+		Fallbacks:         map[string]int64{},
+		Queued:            s.q.len(),
 	}
 	s.stats.fallbacks.Range(func(k, v any) bool {
 		st.Fallbacks[k.(string)] = v.(*atomic.Int64).Load()

@@ -33,6 +33,8 @@ type syncer struct {
 	resyncWant []*mapping
 	resyncBusy bool
 	resyncKick chan struct{}
+
+	leading atomic.Bool // this process leads anti-entropy
 }
 
 func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]*table, mappings []*mapping) *syncer {
@@ -48,6 +50,9 @@ func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]
 		s.wg.Go(s.work)
 	}
 	s.wg.Go(s.resyncLoop)
+	if cfg.ReconcileEvery > 0 {
+		s.wg.Go(s.antiEntropy)
+	}
 	return s
 }
 
@@ -208,8 +213,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // counters are the syncer's running totals; Stats reads them.
 type counters struct {
-	captured, puts, deletes, unchanged, conflicts, errors, resyncs, reconciles, fencesCollected atomic.Int64
-	fallbacks                                                                                   sync.Map // reason -> *atomic.Int64
+	captured, puts, deletes, unchanged, conflicts, errors, resyncs, reconciles, fencesCollected, antiEntropyRuns, driftFixed atomic.Int64
+	fallbacks                                                                                                                sync.Map // reason -> *atomic.Int64
 }
 
 func (c *counters) fallback(reason string) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Validate checks what can be checked without a database: that etcd is
@@ -29,6 +30,15 @@ func (cfg Config) Validate() error {
 		if v < 0 {
 			bad(name, "is %d: use a positive number, or leave it out for the default", v)
 		}
+	}
+	if cfg.ReconcileEvery < 0 {
+		bad("reconcile-every", "is %s: use a positive duration such as 15m, or leave it out to turn anti-entropy off", cfg.ReconcileEvery)
+	}
+	if cfg.ReconcileRate < 0 {
+		bad("reconcile-rate", "is %v: use rows per second, or leave it out for no cap", cfg.ReconcileRate)
+	}
+	if cfg.ElectionTTL != 0 && cfg.ElectionTTL < time.Second {
+		bad("election-ttl", "is %s: etcd leases last whole seconds; use 1s or more", cfg.ElectionTTL)
 	}
 	fence := strings.TrimRight(cfg.FencePrefix, "/")
 	if fence == "" {
