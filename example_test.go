@@ -64,6 +64,47 @@ func ExampleOpenDB() {
 	// Output: {"id":7,"name":"ann"}
 }
 
+// Reconcile backfills rows that were in MySQL before the driver, reports
+// drift with DryRun, and repairs writes that bypassed the driver.
+func ExampleConnector_Reconcile() {
+	dsn, endpoints, cleanup := exampleServers()
+	defer cleanup()
+	plain, _ := sql.Open("mysql", dsn)
+	defer plain.Close()
+	plain.Exec("INSERT INTO users (id, name) VALUES (1, 'ann'), (2, 'bob'), (3, 'cy')")
+
+	mc, _ := mysql.ParseDSN(dsn)
+	inner, _ := mysql.NewConnector(mc)
+	conn, err := mysqletcd.NewConnector(inner, mysqletcd.Config{
+		Etcd:   mysqletcd.EtcdConfig{Endpoints: endpoints},
+		Tables: []mysqletcd.Mapping{{Table: "users", Key: "/app/users/{id}", Value: mysqletcd.ColumnValue("name")}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := context.Background()
+
+	drift, err := conn.Reconcile(ctx, mysqletcd.ReconcileOptions{DryRun: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("before:", drift.Drift(), "keys differ;", drift.Mappings[0].Samples[0].Kind, drift.Mappings[0].Samples[0].Key)
+
+	done, err := conn.Reconcile(ctx, mysqletcd.ReconcileOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("sync: put", done.Mappings[0].Put)
+
+	after, _ := conn.Reconcile(ctx, mysqletcd.ReconcileOptions{DryRun: true})
+	fmt.Println("after:", after.Drift(), "keys differ")
+	// Output:
+	// before: 3 keys differ; missing /app/users/1
+	// sync: put 3
+	// after: 0 keys differ
+}
+
 // ExampleParseConfig shows the config file's format.
 func ExampleParseConfig() {
 	cfg, err := mysqletcd.ParseConfig([]byte(`
