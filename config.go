@@ -37,6 +37,22 @@ type Config struct {
 	// DrainTimeout bounds how long Close waits for queued keys; default 10s.
 	DrainTimeout time.Duration `yaml:"drain-timeout"`
 
+	// Durable records every captured key in an outbox table inside the
+	// writing transaction, so that keys committed but not yet pushed when
+	// the process dies are pushed by another process's sweeper (or the
+	// next one's). Costs one INSERT per write statement, and a wrapper
+	// transaction around autocommit writes. Default off.
+	Durable bool `yaml:"durable"`
+	// OutboxTable names the outbox table, as table or db.table; default
+	// "mysqletcd_outbox" in the DSN's database. It is created at the first
+	// connection when missing and the user may (or: mysqletcd migrate).
+	OutboxTable string `yaml:"outbox-table"`
+	// OutboxSweepAfter is how old an outbox row must be before a sweeper
+	// pushes it; default 5s.
+	OutboxSweepAfter time.Duration `yaml:"outbox-sweep-after"`
+	// OutboxSweepEvery is how often each process sweeps; default 1s.
+	OutboxSweepEvery time.Duration `yaml:"outbox-sweep-every"`
+
 	// ReconcileEvery turns on anti-entropy: every so often one process of
 	// the fleet (elected through etcd) reconciles every mapping, which
 	// fixes writes that never went through the driver. 0 (the default): off.
@@ -175,6 +191,15 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = 10 * time.Second
+	}
+	if cfg.OutboxTable == "" {
+		cfg.OutboxTable = "mysqletcd_outbox"
+	}
+	if cfg.OutboxSweepAfter == 0 {
+		cfg.OutboxSweepAfter = 5 * time.Second
+	}
+	if cfg.OutboxSweepEvery == 0 {
+		cfg.OutboxSweepEvery = time.Second
 	}
 	if cfg.ElectionTTL == 0 {
 		cfg.ElectionTTL = 10 * time.Second

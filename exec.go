@@ -71,6 +71,11 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 		}
 	}
 	if wrap {
+		if s.durable() {
+			if err := writeOutbox(ctx, s.conn, s.st.outbox, outboxEntries(&caught)); err != nil {
+				return abort(err)
+			}
+		}
 		// The app's statement has run: its COMMIT must not be skipped
 		// because the app's context ended meanwhile, or the connection
 		// would go back to the pool inside the wrapper's transaction.
@@ -84,6 +89,9 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 		return res, nil
 	}
 	s.record(&caught)
+	if err := s.writePendingOutbox(ctx); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

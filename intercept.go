@@ -40,6 +40,9 @@ type session struct {
 	// nextIsolationWeak: SET TRANSACTION ISOLATION LEVEL (for the next
 	// transaction only) ran; taken as weak until that transaction begins.
 	nextIsolationWeak bool
+	// pendingOutbox: durable mode's outbox rows for the statement that
+	// just ran, written before the next one.
+	pendingOutbox []outboxEntry
 }
 
 // txCapture is what an open transaction has changed so far.
@@ -177,7 +180,16 @@ func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryCon
 // transaction.
 func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedValue, run func() (driver.Result, error)) (driver.Result, error) {
 	p = p.forArgs(args)
-	if !p.single || p.stmts[0].kind == sqlparse.Other || len(p.stmts[0].writes) == 0 || !needsImages(p.stmts[0].writes) {
+	images := p.single && p.stmts[0].kind != sqlparse.Other && len(p.stmts[0].writes) > 0 && needsImages(p.stmts[0].writes)
+	if s.durable() {
+		if err := s.preRecordResyncs(ctx, p); err != nil {
+			return nil, err
+		}
+		if !images && s.wrapsForOutbox(p) {
+			return s.execWrappedForOutbox(ctx, p, args, run)
+		}
+	}
+	if !images {
 		res, err := run()
 		if errors.Is(err, driver.ErrSkip) {
 			// Not executed (mysql could not interpolate this statement):
@@ -192,6 +204,9 @@ func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedV
 			s.apply(ctx, p, args, res, err)
 		default:
 			s.apply(ctx, p, args, res, nil)
+			if werr := s.writePendingOutbox(ctx); werr != nil {
+				return nil, werr
+			}
 		}
 		return res, err
 	}
@@ -236,6 +251,9 @@ func (s *session) RowsClose(ctx context.Context, rows driver.Rows) error {
 	err := rows.Close()
 	if pq, ok := ctx.Value(pendingQueryKey{}).(*pendingQuery); ok {
 		s.apply(ctx, pq.p, pq.args, resultOfRows{}, nil)
+		if werr := s.writePendingOutbox(ctx); werr != nil && err == nil {
+			err = werr
+		}
 	}
 	return err
 }

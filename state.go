@@ -24,6 +24,7 @@ type state struct {
 	// before-image and the write itself.
 	beforeImageRead func()
 	sync            *syncer
+	outbox          string // durable mode: the quoted outbox table
 }
 
 // start validates the mappings against the live schema and starts the
@@ -37,6 +38,13 @@ func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, err
 		db.Close()
 		return nil, err
 	}
+	var outbox string
+	if cfg.Durable {
+		if outbox, err = prepareOutbox(ctx, db, cfg.OutboxTable); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	etcd, err := newEtcdClient(cfg.Etcd)
 	if err != nil {
 		db.Close()
@@ -46,7 +54,8 @@ func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, err
 	for _, t := range st.tableList {
 		mappings = append(mappings, t.mappings...)
 	}
-	st.sync = newSyncer(cfg, etcd, db, st.tables, mappings)
+	st.outbox = outbox
+	st.sync = newSyncer(cfg, etcd, db, st.tables, mappings, outbox)
 	return st, nil
 }
 

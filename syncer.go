@@ -35,9 +35,16 @@ type syncer struct {
 	resyncKick chan struct{}
 
 	leading atomic.Bool // this process leads anti-entropy
+
+	// Durable mode: the quoted outbox table ("" when off), and the ids of
+	// outbox rows pushes have satisfied, for the deleter.
+	outbox     string
+	outboxDone chan []int64
 }
 
-func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]*table, mappings []*mapping) *syncer {
+// newSyncer starts the pipeline. outbox is the quoted outbox table in
+// durable mode, "" otherwise.
+func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]*table, mappings []*mapping, outbox string) *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &syncer{
 		cfg: cfg, etcd: etcd, db: db, tables: tables, mappings: mappings,
@@ -45,6 +52,8 @@ func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]
 		ctx:        ctx,
 		cancel:     cancel,
 		resyncKick: make(chan struct{}, 1),
+		outbox:     outbox,
+		outboxDone: make(chan []int64, 64),
 	}
 	for range cfg.Workers {
 		s.wg.Go(s.work)
@@ -52,6 +61,10 @@ func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]
 	s.wg.Go(s.resyncLoop)
 	if cfg.ReconcileEvery > 0 {
 		s.wg.Go(s.antiEntropy)
+	}
+	if outbox != "" {
+		s.wg.Go(s.outboxDeleter)
+		s.wg.Go(s.outboxSweeper)
 	}
 	return s
 }
@@ -118,9 +131,15 @@ func (s *syncer) resyncLoop() {
 // runResync resyncs a mapping, trying again with backoff until it works or
 // the syncer closes.
 func (s *syncer) runResync(m *mapping) {
+	var outboxIDs []int64 // durable mode: the resync rows this resync satisfies
 	for attempt := 1; ; attempt++ {
-		err := s.resync(s.ctx, m)
+		ids, err := s.outboxIDs(s.ctx, m, []string{""})
 		if err == nil {
+			outboxIDs = append(outboxIDs, ids...)
+			err = s.resync(s.ctx, m)
+		}
+		if err == nil {
+			s.pushedOutbox(outboxIDs)
 			s.stats.resyncs.Add(1)
 			return
 		}
@@ -213,8 +232,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // counters are the syncer's running totals; Stats reads them.
 type counters struct {
-	captured, puts, deletes, unchanged, conflicts, errors, resyncs, reconciles, fencesCollected, antiEntropyRuns, driftFixed atomic.Int64
-	fallbacks                                                                                                                sync.Map // reason -> *atomic.Int64
+	captured, puts, deletes, unchanged, conflicts, errors, resyncs, reconciles, fencesCollected, antiEntropyRuns, driftFixed, swept atomic.Int64
+	fallbacks                                                                                                                       sync.Map // reason -> *atomic.Int64
 }
 
 func (c *counters) fallback(reason string) {

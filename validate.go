@@ -31,6 +31,14 @@ func (cfg Config) Validate() error {
 			bad(name, "is %d: use a positive number, or leave it out for the default", v)
 		}
 	}
+	if cfg.OutboxSweepAfter < 0 || cfg.OutboxSweepEvery < 0 {
+		bad("outbox-sweep-after/outbox-sweep-every", "is negative: use a positive duration, or leave it out for the default")
+	}
+	for i, m := range cfg.Tables {
+		if cfg.Durable && len(m.Key) > 512 {
+			bad(fmt.Sprintf("tables[%d].key", i), "is %d bytes long: durable mode records it in the outbox, which takes at most 512", len(m.Key))
+		}
+	}
 	if cfg.ReconcileEvery < 0 {
 		bad("reconcile-every", "is %s: use a positive duration such as 15m, or leave it out to turn anti-entropy off", cfg.ReconcileEvery)
 	}
