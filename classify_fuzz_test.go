@@ -30,7 +30,7 @@ const planSchema = "app"
 // filled as loadTable and loadKeys would fill them, the mappings bound with
 // newMapping and bind, then finished, so that buildPlan sees what it sees
 // at run time.
-func newPlanState(tb testing.TB) *state {
+func newPlanState(tb testing.TB) *catalog {
 	tb.Helper()
 	cfg := Config{
 		FencePrefix: "/_f",
@@ -66,7 +66,7 @@ func newPlanState(tb testing.TB) *state {
 			{name: "slug", dataType: "varchar", collation: "utf8mb4_bin", maxLen: 64, implicit: true},
 		}, "id", true, []string{"id"}, []string{"slug"}),
 	}
-	st := &state{cfg: cfg, tables: map[string]*table{}, plans: planCache{max: 10000}}
+	st := &catalog{tables: map[string]*table{}, plans: planCache{max: 10000}}
 	for i, mc := range cfg.Tables {
 		m, err := newMapping(i, mc)
 		if err != nil {
@@ -330,7 +330,7 @@ func FuzzPlan(f *testing.F) {
 // DELETE (and of TRUNCATE, LOAD DATA and DDL), the mapped tables under a
 // view it writes through, and those a foreign key cascades into from a
 // parent that an UPDATE, DELETE, REPLACE or upsert writes.
-func mappedWriteTargets(st *state, text string) []*table {
+func mappedWriteTargets(st *catalog, text string) []*table {
 	stmts, err := sqlparse.Parse(text)
 	if err != nil || len(stmts) != 1 {
 		return nil

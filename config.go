@@ -37,6 +37,13 @@ type Config struct {
 	// DrainTimeout bounds how long Close waits for queued keys; default 10s.
 	DrainTimeout time.Duration `yaml:"drain-timeout"`
 
+	// Strict makes a mapped table that does not exist when the first
+	// connection opens an error. By default it is a warning, and the
+	// mapping starts working once DDL through the driver (or a check at a
+	// later connection) finds the table: apps that create their schema
+	// through the driver (AutoMigrate, migrations) open it first.
+	Strict bool `yaml:"strict"`
+
 	// Durable records every captured key in an outbox table inside the
 	// writing transaction, so that keys committed but not yet pushed when
 	// the process dies are pushed by another process's sweeper (or the

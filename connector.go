@@ -56,6 +56,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.reloadIfCreated(ctx)
 	// One sqlmw wrapper per connection: the interceptor is the session,
 	// which holds this connection's transaction state.
 	wrapped := sqlmw.Driver(innerDriver{c.inner}, &session{st: st}).(driver.DriverContext)
@@ -108,7 +109,7 @@ func (c *Connector) Resync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range st.sync.mappings {
+	for _, m := range st.sync.working() {
 		st.sync.requestResync(m)
 	}
 	return st.sync.flush(ctx)
