@@ -129,6 +129,14 @@ var JSONValue = Value{}
 // ColumnValue is the Value that holds the raw bytes of one column.
 func ColumnValue(column string) Value { return Value{Column: column} }
 
+// MarshalYAML writes "json" or {column: name}, as UnmarshalYAML reads.
+func (v Value) MarshalYAML() (any, error) {
+	if v.Column == "" {
+		return "json", nil
+	}
+	return map[string]string{"column": v.Column}, nil
+}
+
 // UnmarshalYAML accepts "json" or {column: name}.
 func (v *Value) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
@@ -177,6 +185,10 @@ func ParseConfig(text []byte) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// WithDefaults returns cfg with every unset option at the default the
+// driver uses, as the driver sees it (check-config --print shows it).
+func (cfg Config) WithDefaults() Config { return cfg.withDefaults() }
 
 // withDefaults returns cfg with every unset option at its default.
 func (cfg Config) withDefaults() Config {

@@ -45,7 +45,7 @@ var errDrift = errors.New("etcd differs from the database")
 
 // commands lists the subcommands in the order help shows them.
 func commands() []*command {
-	return []*command{syncCommand(), verifyCommand(), watchCommand(), checkConfigCommand(), demoCommand()}
+	return []*command{syncCommand(), verifyCommand(), watchCommand(), checkConfigCommand(), migrateCommand(), demoCommand()}
 }
 
 func findCommand(name string) *command {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -27,27 +26,11 @@ func printConfig(w io.Writer, t *target) error {
 	return nil
 }
 
-// effectiveConfig is cfg with the driver's defaults (see Config's field
-// docs) in place of the options it leaves unset.
+// effectiveConfig is cfg with the driver's defaults in place of the
+// options it leaves unset.
 func effectiveConfig(cfg mysqletcd.Config) mysqletcd.Config {
-	setDefault := func(v *int, def int) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	setDuration := func(v *time.Duration, def time.Duration) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	cfg.FencePrefix = fencePrefix(cfg)
-	setDefault(&cfg.QueueSize, 100000)
-	setDefault(&cfg.MaxTxKeys, 10000)
-	setDefault(&cfg.Workers, 4)
-	setDefault(&cfg.BatchSize, 60)
-	setDuration(&cfg.DrainTimeout, 10*time.Second)
-	setDuration(&cfg.Etcd.DialTimeout, 5*time.Second)
-	setDuration(&cfg.Etcd.RequestTimeout, 5*time.Second)
+	cfg = cfg.WithDefaults()
+	cfg.Logger = nil
 	return cfg
 }
 
