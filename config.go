@@ -79,6 +79,8 @@ type Config struct {
 	// Trace, when set, is told about each step of each push. Its hooks run
 	// synchronously on the push path.
 	Trace *PushTrace `yaml:"-"`
+
+	source *configSource // where LoadConfig read it, for error locations
 }
 
 // EtcdConfig is how to reach etcd.
@@ -161,7 +163,10 @@ func (v *Value) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// LoadConfig reads a YAML config file.
+// LoadConfig reads a config file: YAML, or JSON (which YAML reads too).
+// ${NAME} and ${NAME:-default} are replaced with environment variables, so
+// that passwords and endpoints can come from the environment. Errors, and
+// those of Validate later, name the file, the line and the field.
 func LoadConfig(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -171,18 +176,25 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
+	cfg.source.path = path
 	return cfg, nil
 }
 
-// ParseConfig parses YAML config text. Unknown fields are errors, so that a
-// misspelt option does not pass unnoticed.
+// ParseConfig parses config text, YAML or JSON, after replacing ${NAME}
+// and ${NAME:-default} with environment variables. Unknown fields are
+// errors, so that a misspelt option does not pass unnoticed.
 func ParseConfig(text []byte) (Config, error) {
+	text, err := expandEnv(text, lookupEnv)
+	if err != nil {
+		return Config{}, err
+	}
 	var cfg Config
 	dec := yaml.NewDecoder(strings.NewReader(string(text)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
 		return Config{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	cfg.source = &configSource{lines: fieldLines(text)}
 	return cfg, nil
 }
 
