@@ -35,7 +35,7 @@ func (c *Connector) Check(ctx context.Context) ([]MappingCheck, error) {
 	}
 	// Read the schema afresh: a mapping whose table is missing or no
 	// longer fits is an error here, not a warning.
-	_, problems, err := loadCatalog(ctx, c.cfg, st.db)
+	_, problems, err := loadCatalog(ctx, c.pipe.cfg, st.db)
 	if err != nil {
 		return nil, err
 	}

@@ -228,14 +228,14 @@ func TestAnAPITransactionReleasesTableLocksForTheWrapper(t *testing.T) {
 	other := mustConn(t, e.plain)
 	mustConnExec(t, other, "SET SESSION innodb_lock_wait_timeout = 1")
 	once := false
-	c.st.beforeImageRead = func() {
+	c.pipe.st.beforeImageRead = func() {
 		if !once {
 			once = true
 			// Blocked by the before-image's locks when it holds them.
 			other.ExecContext(ctx, "UPDATE jobs SET grp = 1 WHERE id = 2")
 		}
 	}
-	defer func() { c.st.beforeImageRead = nil }()
+	defer func() { c.pipe.st.beforeImageRead = nil }()
 	mustConnExec(t, conn, "UPDATE jobs SET v = 'new' WHERE grp = 1")
 	e.converged()
 }

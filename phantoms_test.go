@@ -28,14 +28,14 @@ func TestReadCommittedPhantomsAreCaptured(t *testing.T) {
 				t.Fatal(err)
 			}
 			once := false
-			c.st.beforeImageRead = func() {
+			c.pipe.st.beforeImageRead = func() {
 				if !once {
 					once = true
 					mustExec(t, other, "INSERT INTO jobs VALUES (3, 'new', NULL)") // the phantom
 					e.flushOnly(1)
 				}
 			}
-			defer func() { c.st.beforeImageRead = nil }()
+			defer func() { c.pipe.st.beforeImageRead = nil }()
 			update := "UPDATE jobs SET note = 'seen' WHERE status = 'new'"
 			if moves {
 				update = "UPDATE jobs SET status = 'done' WHERE status = 'new'"
