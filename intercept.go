@@ -29,7 +29,10 @@ type session struct {
 	// answers every Exec with args with ErrSkip, without executing it. A
 	// statement-level ErrSkip (a '?' inside a string literal) says nothing
 	// about the next statement and never sets it.
-	skipsArgs    bool
+	skipsArgs bool
+	// foundRows: the connection has clientFoundRows=true, so RowsAffected
+	// counts the rows an UPDATE matched, not those it changed.
+	foundRows    bool
 	autoInc      autoIncrement
 	xa           bool                // inside XA START ... XA COMMIT
 	tablesLocked bool                // LOCK TABLES holds locks
@@ -58,6 +61,7 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 		return nil, err
 	}
 	s.conn = conn
+	s.foundRows = countsMatchedRows(conn)
 	if err := s.readSessionVars(ctx, true); err != nil {
 		conn.Close()
 		return nil, err
