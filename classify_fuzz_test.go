@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -394,14 +395,27 @@ func exerciseWrite(w *tableWrite, args []driver.NamedValue) {
 			}
 		case captureBefore:
 			pickArgs(args, w.beforeParams)
+			pickArgs(args, w.rerunParams)
 			before := make([][]any, 2)
 			for i := range before {
-				before[i] = make([]any, len(w.t.idCols))
+				before[i] = make([]any, len(w.t.idCols)+len(w.digestCols))
 				for j := range before[i] {
 					before[i][j] = int64(i + j)
 				}
 			}
+			pickArgs(args, w.digestedParams)
+			if win := w.window; win != nil {
+				win.limit(args)
+				bindArgs(args, win.tieParams, make([]any, len(win.keys)))
+				bindArgs(args, win.tieDigestedParams, make([]any, len(win.keys)))
+				for i := range before {
+					before[i] = slices.Insert(before[i], len(w.t.idCols), make([]any, len(win.keys))...)
+					win.tieValues(win.values(w, before[i]))
+				}
+			}
 			c.addImages(w.t, before)
+			w.lookupQuery(before)
+			w.changed(before[0], map[string][]any{w.t.rowKey(before[1]): before[1][len(before[1])-len(w.digestCols):]})
 			if w.after {
 				w.exactMoves(args)
 				w.afterQuery(args, before)
