@@ -65,14 +65,14 @@ func readCommittedWrite(t *testing.T, e *env, foundRows bool, setup, phantom, wr
 	}
 	if phantom != "" {
 		once := false
-		c.st.beforeImageRead = func() {
+		c.pipe.st.beforeImageRead = func() {
 			if !once {
 				once = true
 				mustExec(t, other, phantom)
 				e.flushOnly(1)
 			}
 		}
-		defer func() { c.st.beforeImageRead = nil }()
+		defer func() { c.pipe.st.beforeImageRead = nil }()
 	}
 	before := fallbackTotal(c)
 	mustExecTx(t, tx, write)
