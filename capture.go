@@ -50,6 +50,10 @@ type tableWrite struct {
 	// rows found by any unique key; read them first.
 	conflicts bool
 
+	// timeDependent: the WHERE calls the clock or RAND(), so rows may
+	// start to match between the before-image and the write (phantoms.go).
+	timeDependent bool
+
 	// captureBefore: the SELECT of t.idCols with the statement's WHERE,
 	// ORDER BY and LIMIT, and the indices of the args it needs.
 	before       string
@@ -191,7 +195,7 @@ func planUpdateDelete(t *table, ref string, s sqlparse.Statement) *tableWrite {
 // planBefore plans the before-image of an UPDATE or DELETE, and for an
 // UPDATE that sets key columns, the after-image of the rows it moves.
 func planBefore(t *table, ref string, s sqlparse.Statement, sets []sqlparse.Assignment, setsID bool) *tableWrite {
-	w := &tableWrite{t: t, how: captureBefore, after: setsID}
+	w := &tableWrite{t: t, how: captureBefore, after: setsID, timeDependent: dependsOnTime(s)}
 	for _, c := range t.rowID {
 		if col, _ := t.column(c); setsID && col.implicit {
 			return resyncWrite(t, reasonUnsupported) // the new row id is the server's
@@ -379,6 +383,32 @@ func (t *table) changesIDImplicitly() bool {
 	for _, n := range t.idCols {
 		if c, _ := t.column(n); c.implicit {
 			return true
+		}
+	}
+	return false
+}
+
+// timeFunctions give another value to the write than to its before-image,
+// which runs a moment earlier.
+var timeFunctions = []string{
+	"now(", "current_timestamp", "sysdate(", "curdate(", "current_date", "curtime(", "current_time",
+	"localtime", "utc_timestamp", "utc_date", "utc_time", "unix_timestamp()", "rand(", "uuid(",
+}
+
+// dependsOnTime reports whether which rows a write reaches depends on when
+// it runs: its WHERE (or joins, or WITH) calls the clock or RAND(). A row
+// may then start to match between the before-image and the write, as a
+// phantom does, and the same checks catch it.
+func dependsOnTime(s sqlparse.Statement) bool {
+	for _, f := range []*sqlparse.Fragment{s.Where, s.From, s.With} {
+		if f == nil {
+			continue
+		}
+		text := strings.ToLower(f.SQL)
+		for _, fn := range timeFunctions {
+			if strings.Contains(text, fn) {
+				return true
+			}
 		}
 	}
 	return false
