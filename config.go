@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 )
 
@@ -56,6 +57,11 @@ type Config struct {
 	// Trace, when set, is told about each step of each push. Its hooks run
 	// synchronously on the push path.
 	Trace *PushTrace `yaml:"-"`
+	// Metrics is where the Prometheus metrics are registered (see
+	// docs/observability.md); default prometheus.DefaultRegisterer.
+	// Connectors that share a registry share its metrics; wrap it with
+	// prometheus.WrapRegistererWith to tell them apart.
+	Metrics prometheus.Registerer `yaml:"-"`
 }
 
 // EtcdConfig is how to reach etcd.
@@ -187,6 +193,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = prometheus.DefaultRegisterer
 	}
 	return cfg
 }

@@ -18,9 +18,10 @@ import (
 // The mappings are checked against the live schema when the first
 // connection opens; until that works, Connect returns the error.
 type Connector struct {
-	inner driver.Connector
-	cfg   Config
-	drv   driver.Driver
+	inner   driver.Connector
+	cfg     Config
+	drv     driver.Driver
+	metrics *metrics
 
 	mu     sync.Mutex
 	st     *state
@@ -29,13 +30,17 @@ type Connector struct {
 
 // NewConnector wraps a connector of github.com/go-sql-driver/mysql (from
 // mysql.NewConnector, which keeps its TLS config and dialer). cfg is checked
-// with Validate.
+// with Validate, and the metrics are registered on cfg.Metrics.
 func NewConnector(inner driver.Connector, cfg Config) (*Connector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	c := &Connector{inner: inner, cfg: cfg.withDefaults()}
-	c.drv = &Driver{cfg: &c.cfg}
+	var err error
+	if c.metrics, err = registerMetrics(c.cfg.Metrics); err != nil {
+		return nil, err
+	}
+	c.drv = &Driver{cfg: &c.cfg, conn: c}
 	return c, nil
 }
 
@@ -76,7 +81,7 @@ func (c *Connector) state(ctx context.Context) (*state, error) {
 	if c.st != nil {
 		return c.st, nil
 	}
-	st, err := start(ctx, c.cfg, c.inner)
+	st, err := start(ctx, c.cfg, c.inner, c.metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +91,17 @@ func (c *Connector) state(ctx context.Context) (*state, error) {
 
 // Driver returns the mysqletcd driver.
 func (c *Connector) Driver() driver.Driver { return c.drv }
+
+// ConnectorOf returns the Connector behind a handle opened with sql.Open on
+// a mysqletcd driver, or with OpenDB, so that its users can reach Flush,
+// Stats, Resync and Reconcile. ok is false for other handles.
+func ConnectorOf(db *sql.DB) (c *Connector, ok bool) {
+	d, ok := db.Driver().(*Driver)
+	if !ok || d.conn == nil {
+		return nil, false
+	}
+	return d.conn, true
+}
 
 // Flush waits until every key committed through this connector so far has
 // been pushed to etcd, or ctx ends. It never turns a committed write into an

@@ -22,7 +22,8 @@ func init() {
 // the driver removes its own parameter (mysqletcd-config) before mysql sees
 // them. It is safe for concurrent use.
 type Driver struct {
-	cfg *Config // set by Register; nil: the DSN or the environment names a file
+	cfg  *Config    // set by Register; nil: the DSN or the environment names a file
+	conn *Connector // the Connector this driver value was handed out by, for ConnectorOf
 
 	mu    sync.Mutex
 	byDSN map[string]*Connector // for callers of Open, which has no Close
@@ -64,6 +65,7 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 			return nil, err
 		}
 	}
+	mc.Logger = mysqlLogger{cfg.withDefaults().Logger}
 	inner, err := mysql.NewConnector(mc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: dsn: %w", ErrConfig, err)
@@ -72,7 +74,7 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.drv = d
+	c.drv = &Driver{cfg: d.cfg, conn: c}
 	return c, nil
 }
 

@@ -40,6 +40,7 @@ type session struct {
 	// nextIsolationWeak: SET TRANSACTION ISOLATION LEVEL (for the next
 	// transaction only) ran; taken as weak until that transaction begins.
 	nextIsolationWeak bool
+	waiter            *PushWaiter // of the call being served (pushwait.go)
 }
 
 // txCapture is what an open transaction has changed so far.
@@ -47,6 +48,7 @@ type txCapture struct {
 	items     map[entryKey]item
 	resync    map[*table]string // table -> reason
 	isolation string            // set when BeginTx asked for a level
+	waiters   []*PushWaiter     // of the calls that wrote in it
 }
 
 func (s *session) inTx() bool { return s.tx != nil || !s.autocommit || s.xa }
@@ -67,6 +69,7 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 
 // ConnBeginTx opens an API transaction.
 func (s *session) ConnBeginTx(ctx context.Context, conn driver.ConnBeginTx, opts driver.TxOptions) (context.Context, driver.Tx, error) {
+	s.noteWaiter(ctx)
 	tx, err := conn.BeginTx(ctx, opts)
 	if err != nil {
 		return ctx, nil, err
@@ -85,6 +88,7 @@ func (s *session) ConnBeginTx(ctx context.Context, conn driver.ConnBeginTx, opts
 // COMMIT may still have committed (the connection broke on the reply), so
 // the keys are pushed either way: pushing an unchanged key is harmless.
 func (s *session) TxCommit(ctx context.Context, tx driver.Tx) error {
+	s.noteWaiter(ctx) // BeginTx's context: sqlmw keeps it for the transaction
 	err := tx.Commit()
 	s.commitOpen()
 	return err
@@ -99,6 +103,7 @@ func (s *session) TxRollback(ctx context.Context, tx driver.Tx) error {
 
 // ConnExecContext runs a statement through the capture plan.
 func (s *session) ConnExecContext(ctx context.Context, conn driver.ExecerContext, query string, args []driver.NamedValue) (driver.Result, error) {
+	s.noteWaiter(ctx)
 	p := s.st.plan(s.schema, query)
 	if p.passThrough || (len(args) > 0 && s.skipsArgs) {
 		// With skipsArgs the mysql driver answers ErrSkip without
@@ -135,6 +140,7 @@ func (s *session) stmtSchema(query string) string {
 
 // StmtExecContext runs a prepared statement through the capture plan.
 func (s *session) StmtExecContext(ctx context.Context, stmt driver.StmtExecContext, query string, args []driver.NamedValue) (driver.Result, error) {
+	s.noteWaiter(ctx)
 	p := s.st.plan(s.stmtSchema(query), query)
 	if p.passThrough {
 		res, err := stmt.ExecContext(ctx, args)
@@ -149,6 +155,7 @@ func (s *session) StmtExecContext(ctx context.Context, stmt driver.StmtExecConte
 // ConnQueryContext runs a query; a write sent through Query (MariaDB's
 // RETURNING) is captured like an Exec, its keys recorded when the rows close.
 func (s *session) ConnQueryContext(ctx context.Context, conn driver.QueryerContext, query string, args []driver.NamedValue) (context.Context, driver.Rows, error) {
+	s.noteWaiter(ctx)
 	p := s.st.plan(s.schema, query)
 	if p.passThrough {
 		rows, err := conn.QueryContext(ctx, query, args)
@@ -162,6 +169,7 @@ func (s *session) ConnQueryContext(ctx context.Context, conn driver.QueryerConte
 
 // StmtQueryContext is ConnQueryContext for prepared statements.
 func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryContext, query string, args []driver.NamedValue) (context.Context, driver.Rows, error) {
+	s.noteWaiter(ctx)
 	p := s.st.plan(s.stmtSchema(query), query)
 	if p.passThrough {
 		rows, err := stmt.QueryContext(ctx, args)
@@ -233,6 +241,7 @@ type pendingQueryKey struct{}
 
 // RowsClose closes the rows and applies a pending write's capture.
 func (s *session) RowsClose(ctx context.Context, rows driver.Rows) error {
+	s.noteWaiter(ctx)
 	err := rows.Close()
 	if pq, ok := ctx.Value(pendingQueryKey{}).(*pendingQuery); ok {
 		s.apply(ctx, pq.p, pq.args, resultOfRows{}, nil)

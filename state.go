@@ -28,7 +28,7 @@ type state struct {
 
 // start validates the mappings against the live schema and starts the
 // syncer. inner is the mysql connector; its connections are not intercepted.
-func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, error) {
+func start(ctx context.Context, cfg Config, inner driver.Connector, met *metrics) (*state, error) {
 	db := sql.OpenDB(readerConnector{inner})
 	db.SetMaxOpenConns(cfg.Workers + 2)
 	db.SetMaxIdleConns(cfg.Workers + 2)
@@ -46,7 +46,7 @@ func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, err
 	for _, t := range st.tableList {
 		mappings = append(mappings, t.mappings...)
 	}
-	st.sync = newSyncer(cfg, etcd, db, st.tables, mappings)
+	st.sync = newSyncer(cfg, etcd, db, st.tables, mappings, met)
 	return st, nil
 }
 

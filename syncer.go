@@ -24,6 +24,7 @@ type syncer struct {
 	tables   map[string]*table // by lower-case "schema.table"
 	q        *queue
 	stats    counters
+	metrics  *syncerMetrics
 
 	ctx    context.Context // the syncer's lifetime; cancelled by close
 	cancel context.CancelFunc
@@ -33,11 +34,12 @@ type syncer struct {
 	resyncWant []*mapping
 	resyncBusy bool
 	resyncKick chan struct{}
+	waits      resyncWaits // of requested and running resyncs
 
 	leading atomic.Bool // this process leads anti-entropy
 }
 
-func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]*table, mappings []*mapping) *syncer {
+func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]*table, mappings []*mapping, met *metrics) *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &syncer{
 		cfg: cfg, etcd: etcd, db: db, tables: tables, mappings: mappings,
@@ -46,6 +48,7 @@ func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]
 		cancel:     cancel,
 		resyncKick: make(chan struct{}, 1),
 	}
+	s.metrics = met.attach(s)
 	for range cfg.Workers {
 		s.wg.Go(s.work)
 	}
@@ -65,26 +68,30 @@ func (s *syncer) work() {
 		}
 		others, err := s.push(s.ctx, m, batch)
 		if err == nil && len(others) > 0 {
-			s.enqueue(others) // before done: the syncer must not look idle in between
+			s.enqueue(others, s.q.flyingWaiters(m, batch)...) // before done: the syncer must not look idle in between
 		}
-		s.q.done(m, batch)
+		s.q.done(m, batch, err == nil)
 	}
 }
 
-// enqueue hands committed keys to the pipeline. Keys that do not fit in the
-// queue resync their mapping instead: nothing is dropped.
-func (s *syncer) enqueue(items []item) {
+// enqueue hands committed keys to the pipeline, for push waiters ws. Keys
+// that do not fit in the queue resync their mapping instead: nothing is
+// dropped.
+func (s *syncer) enqueue(items []item, ws ...*PushWaiter) {
 	s.stats.captured.Add(int64(len(items)))
-	for _, m := range s.q.add(items) {
-		s.stats.fallback(reasonQueueFull)
-		s.requestResync(m)
+	s.metrics.captured(items)
+	for _, m := range s.q.add(items, ws...) {
+		s.countFallback(m, reasonQueueFull)
+		s.requestResync(m, ws...)
 	}
 }
 
-// requestResync schedules a resync of the mapping after what is running.
-func (s *syncer) requestResync(m *mapping) {
+// requestResync schedules a resync of the mapping after what is running,
+// for push waiters ws.
+func (s *syncer) requestResync(m *mapping, ws ...*PushWaiter) {
 	s.resyncMu.Lock()
 	s.resyncWant = appendMapping(s.resyncWant, m)
+	s.waits.requestLocked(m, ws)
 	s.resyncMu.Unlock()
 	select {
 	case s.resyncKick <- struct{}{}:
@@ -109,6 +116,7 @@ func (s *syncer) resyncLoop() {
 			m := s.resyncWant[0]
 			s.resyncWant = s.resyncWant[1:]
 			s.resyncBusy = true
+			s.waits.startLocked(m)
 			s.resyncMu.Unlock()
 			s.runResync(m)
 		}
@@ -122,6 +130,7 @@ func (s *syncer) runResync(m *mapping) {
 		err := s.resync(s.ctx, m)
 		if err == nil {
 			s.stats.resyncs.Add(1)
+			s.resynced(m)
 			return
 		}
 		if s.ctx.Err() != nil {
@@ -173,6 +182,7 @@ func (s *syncer) close() error {
 	s.cancel()
 	s.q.close()
 	s.wg.Wait()
+	s.detach()
 	return errors.Join(err, s.etcd.Close(), s.db.Close())
 }
 
