@@ -15,47 +15,55 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 // TestWorkloadConverges runs the example as main does (tables created with
 // the plain driver first) and checks etcd against the database after every
-// step.
+// step: with the mysql driver's server-side prepared statements (its
+// default), with interpolateParams, and with GORM's own prepared
+// statement cache.
 func TestWorkloadConverges(t *testing.T) {
-	env := harness.New(t, "mysqletcd.yaml")
-	dsn := env.DSN + "&parseTime=true"
-	if err := migrate(dsn); err != nil {
-		t.Fatal(err)
-	}
-	db, err := open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeGorm(t, db) })
+	for _, tc := range []struct {
+		name      string
+		dsnParams string
+		session   gorm.Session
+	}{
+		{name: "default", dsnParams: "&parseTime=true"},
+		{name: "interpolateParams", dsnParams: "&parseTime=true&interpolateParams=true"},
+		{name: "PrepareStmt", dsnParams: "&parseTime=true", session: gorm.Session{PrepareStmt: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := harness.New(t, "mysqletcd.yaml")
+			dsn := env.DSN + tc.dsnParams
+			if err := migrate(dsn); err != nil {
+				t.Fatal(err)
+			}
+			db, err := open(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { closeGorm(t, db) })
 
-	w := &workload{db: db.WithContext(context.Background())}
-	err = w.run(func(step string) {
-		env.Converged(step)
-		if step == "create" {
-			checkCreatedIDs(t, env, w.created)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
+			w := &workload{db: db.Session(&tc.session).WithContext(context.Background())}
+			err = w.run(func(step string) {
+				env.Converged(step)
+				if step == "create" {
+					env.CheckIDs("users", createdIDs(t, w.created))
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 
-// checkCreatedIDs compares the ids GORM reported for new users with the
-// database's.
-func checkCreatedIDs(t *testing.T, env *harness.Env, created []User) {
-	t.Helper()
+// createdIDs is what GORM reported for the users of the create step.
+func createdIDs(t *testing.T, created []User) map[string]int64 {
 	if len(created) != 10 {
 		t.Fatalf("created %d users, want 10", len(created))
 	}
+	ids := map[string]int64{}
 	for _, u := range created {
-		var id uint64
-		if err := env.Plain.QueryRow("SELECT id FROM users WHERE name = ?", u.Name).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		if u.ID != id {
-			t.Errorf("GORM reported id %d for %s; the database has %d", u.ID, u.Name, id)
-		}
+		ids[u.Name] = int64(u.ID)
 	}
+	return ids
 }
 
 // TestAutoMigrateThroughTheDriver creates the table the natural way: GORM's

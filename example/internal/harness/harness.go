@@ -207,3 +207,18 @@ func (e *Env) noDrift(step string) {
 		e.t.Fatalf("after %s: the check found etcd equal to the database, but a reconcile dry run finds %d keys of drift: %+v", step, n, report.Mappings)
 	}
 }
+
+// CheckIDs compares the ids an ORM reported for new rows, by the rows'
+// unique name column, with the ids the database holds.
+func (e *Env) CheckIDs(table string, ids map[string]int64) {
+	e.t.Helper()
+	for name, id := range ids {
+		var got int64
+		if err := e.Plain.QueryRow("SELECT id FROM "+table+" WHERE name = ?", name).Scan(&got); err != nil {
+			e.t.Fatalf("%s %s: %v", table, name, err)
+		}
+		if got != id {
+			e.t.Errorf("%s %s: reported id %d, the database has %d", table, name, id, got)
+		}
+	}
+}
