@@ -125,4 +125,3 @@ func TestCreateTableThroughTheDriver(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
