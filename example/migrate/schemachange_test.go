@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mysqletcd/mysqletcd"
+	"github.com/mysqletcd/mysqletcd/example/internal/harness"
+)
+
+// TestAddColumnMigrationThroughTheDriver applies a migration that adds a
+// column to a table whose JSON mapping has no columns: list (all columns),
+// then writes rows: their values must hold the new column.
+func TestAddColumnMigrationThroughTheDriver(t *testing.T) {
+	t.Skip("driver bug: a JSON mapping without columns: keeps the column list read at the first connection; " +
+		"after ALTER TABLE users ADD COLUMN nickname through the driver, the values it pushes lack nickname")
+	env := harness.New(t, "mysqletcd.yaml")
+	plain := openPlain(t, harness.WithParams(env.PlainDSN, "multiStatements=true"))
+	if err := up(plain, 1); err != nil {
+		t.Fatal(err)
+	}
+	db := openDriver(t, env.DSN+"&multiStatements=true")
+	if err := up(db, 0); err != nil {
+		t.Fatal(err)
+	}
+	env.Converged("migration that adds a column")
+}
+
+// TestDropColumnThroughTheDriver drops a column of a table whose JSON
+// mapping has no columns: list, through the driver, then updates a row:
+// the row's value must follow, without the column.
+func TestDropColumnThroughTheDriver(t *testing.T) {
+	t.Skip("driver bug: a JSON mapping without columns: keeps the column list read at the first connection; " +
+		"after ALTER TABLE users DROP COLUMN nickname through the driver, every push and resync of the mapping " +
+		"fails with Error 1054 Unknown column 'nickname' and is retried for ever: etcd stays stale")
+	env := harness.New(t, "mysqletcd.yaml")
+	plain := openPlain(t, harness.WithParams(env.PlainDSN, "multiStatements=true"))
+	if err := up(plain, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Connector().Reconcile(context.Background(), mysqletcd.ReconcileOptions{}); err != nil { // backfill
+		t.Fatal(err)
+	}
+	db := openDriver(t, env.DSN)
+	for _, q := range []string{
+		"ALTER TABLE users DROP COLUMN nickname",
+		"UPDATE users SET age = age + 1 WHERE name = 'ann'",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.Converged("drop column")
+}
