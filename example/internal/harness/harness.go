@@ -174,6 +174,12 @@ func (e *Env) Converged(step string) {
 			e.t.Fatalf("after %s: flush: %v (stats %+v)", step, err, c.Stats())
 		}
 	}
+	start := time.Now()
+	defer func() {
+		if waited := time.Since(start); waited > time.Second {
+			e.t.Logf("after %s: etcd caught up in %v", step, waited.Round(time.Millisecond))
+		}
+	}()
 	var diff []string
 	for deadline := time.Now().Add(convergeTimeout); ; {
 		var err error
