@@ -29,12 +29,15 @@ type session struct {
 	// answers every Exec with args with ErrSkip, without executing it. A
 	// statement-level ErrSkip (a '?' inside a string literal) says nothing
 	// about the next statement and never sets it.
-	skipsArgs    bool
+	skipsArgs bool
+	// foundRows: the connection has clientFoundRows=true, so RowsAffected
+	// counts the rows an UPDATE matched, not those it changed.
+	foundRows    bool
 	autoInc      autoIncrement
 	xa           bool                // inside XA START ... XA COMMIT
 	tablesLocked bool                // LOCK TABLES holds locks
 	prepared     map[string][]*table // SQL-level PREPARE name -> tables its text names
-	prepSchema   map[string]string   // prepared statement text -> default schema then
+	prepSchemas  preparedSchemas     // prepared statement -> default schema then
 	isolation    string              // the session's transaction isolation level
 	isolationVar string              // the name this server gives it
 	// nextIsolationWeak: SET TRANSACTION ISOLATION LEVEL (for the next
@@ -61,6 +64,7 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 		return nil, err
 	}
 	s.conn = conn
+	s.foundRows = countsMatchedRows(conn)
 	if err := s.readSessionVars(ctx, true); err != nil {
 		conn.Close()
 		return nil, err
@@ -120,17 +124,21 @@ func (s *session) ConnExecContext(ctx context.Context, conn driver.ExecerContext
 func (s *session) ConnPrepareContext(ctx context.Context, conn driver.ConnPrepareContext, query string) (context.Context, driver.Stmt, error) {
 	stmt, err := conn.PrepareContext(ctx, query)
 	if err == nil {
-		if s.prepSchema == nil || len(s.prepSchema) > 1000 {
-			s.prepSchema = map[string]string{}
-		}
-		s.prepSchema[query] = s.schema
+		s.prepSchemas.remember(stmt, query, s.schema)
 	}
 	return ctx, stmt, err
 }
 
-// stmtSchema is the default schema a prepared statement was prepared in.
-func (s *session) stmtSchema(query string) string {
-	if schema, ok := s.prepSchema[query]; ok {
+// StmtClose closes a prepared statement and forgets its schema.
+func (s *session) StmtClose(ctx context.Context, stmt driver.Stmt) error {
+	s.prepSchemas.forget(stmt)
+	return stmt.Close()
+}
+
+// stmtSchema is the default schema a prepared statement was prepared in,
+// or the session's when the statement is unknown.
+func (s *session) stmtSchema(stmt any, query string) string {
+	if schema, ok := s.prepSchemas.schemaOf(stmt, query); ok {
 		return schema
 	}
 	return s.schema
@@ -138,7 +146,7 @@ func (s *session) stmtSchema(query string) string {
 
 // StmtExecContext runs a prepared statement through the capture plan.
 func (s *session) StmtExecContext(ctx context.Context, stmt driver.StmtExecContext, query string, args []driver.NamedValue) (driver.Result, error) {
-	p := s.st.plan(s.stmtSchema(query), query)
+	p := s.st.plan(s.stmtSchema(stmt, query), query)
 	if p.passThrough {
 		res, err := stmt.ExecContext(ctx, args)
 		if err != nil {
@@ -165,7 +173,7 @@ func (s *session) ConnQueryContext(ctx context.Context, conn driver.QueryerConte
 
 // StmtQueryContext is ConnQueryContext for prepared statements.
 func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryContext, query string, args []driver.NamedValue) (context.Context, driver.Rows, error) {
-	p := s.st.plan(s.stmtSchema(query), query)
+	p := s.st.plan(s.stmtSchema(stmt, query), query)
 	if p.passThrough {
 		rows, err := stmt.QueryContext(ctx, args)
 		if err != nil {

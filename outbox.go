@@ -187,9 +187,9 @@ func (s *syncer) outboxIDs(ctx context.Context, m *mapping, keys []string) ([]in
 // table — when it is missing, as `mysqletcd migrate` does. Run it as a user
 // who may create tables when the app's user may not.
 func (c *Connector) Migrate(ctx context.Context) error {
-	db := sql.OpenDB(readerConnector{c.inner})
+	db := sql.OpenDB(readerConnector{c.pipe.inner})
 	defer db.Close()
-	_, err := prepareOutbox(ctx, db, c.cfg.OutboxTable)
+	_, err := prepareOutbox(ctx, db, c.pipe.cfg.OutboxTable)
 	return err
 }
 

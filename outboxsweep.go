@@ -118,8 +118,8 @@ const sweepBatch = 500
 // them and commits. It returns how many rows it claimed.
 func (s *syncer) sweepOnce(ctx context.Context) (int, error) {
 	byKey := map[string]*mapping{}
-	templates := make([]any, 0, len(s.mappings)+2)
-	for _, m := range s.mappings {
+	templates := make([]any, 0, len(s.working())+2)
+	for _, m := range s.working() {
 		byKey[m.cfg.Key] = m
 		templates = append(templates, m.cfg.Key)
 	}

@@ -15,7 +15,7 @@ import (
 func (cfg Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%w: %s%s: %s", ErrConfig, cfg.source.locate(field), field, fmt.Sprintf(format, args...)))
 	}
 	if len(cfg.Etcd.Endpoints) == 0 {
 		bad("etcd.endpoints", "is empty: list the etcd client URLs, such as [127.0.0.1:2379]")
