@@ -24,9 +24,6 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 
-	if err := migrate(ctx, *dsn); err != nil {
-		log.Fatal(err)
-	}
 	db, err := open(*dsn)
 	if err != nil {
 		log.Fatal(err)
@@ -45,22 +42,4 @@ func open(dsn string) (*bun.DB, error) {
 		return nil, err
 	}
 	return bun.NewDB(sqldb, mysqldialect.New()), nil
-}
-
-// migrate creates the table through the plain mysql driver: mysqletcd
-// checks its mappings against the tables when its first connection opens,
-// so a mapped table must exist before then.
-func migrate(ctx context.Context, dsn string) error {
-	mc, _, err := mysqletcd.ParseDSN(dsn) // without the driver's own parameter
-	if err != nil {
-		return err
-	}
-	sqldb, err := sql.Open("mysql", mc.FormatDSN())
-	if err != nil {
-		return err
-	}
-	db := bun.NewDB(sqldb, mysqldialect.New())
-	defer db.Close()
-	_, err = db.NewCreateTable().Model((*User)(nil)).IfNotExists().Exec(ctx)
-	return err
 }

@@ -66,8 +66,8 @@ func (w *workload) user(name string) (User, error) {
 	return u, err
 }
 
-// createTable runs CREATE TABLE IF NOT EXISTS through the driver: a no-op
-// once migrate has created the table.
+// createTable creates the table, through the driver like every other
+// statement.
 func (w *workload) createTable() error {
 	return w.exec(w.db.NewCreateTable().Model((*User)(nil)).IfNotExists())
 }

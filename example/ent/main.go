@@ -26,9 +26,6 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 
-	if err := migrate(ctx, *dsn); err != nil {
-		log.Fatal(err)
-	}
 	client, err := open(*dsn)
 	if err != nil {
 		log.Fatal(err)
@@ -47,20 +44,4 @@ func open(dsn string) (*entdb.Client, error) {
 		return nil, err
 	}
 	return entdb.NewClient(entdb.Driver(entsql.OpenDB(dialect.MySQL, db))), nil
-}
-
-// migrate creates the table through the plain mysql driver: mysqletcd
-// checks its mappings against the tables when its first connection opens,
-// so a mapped table must exist before then.
-func migrate(ctx context.Context, dsn string) error {
-	mc, _, err := mysqletcd.ParseDSN(dsn) // without the driver's own parameter
-	if err != nil {
-		return err
-	}
-	client, err := entdb.Open(dialect.MySQL, mc.FormatDSN())
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	return client.Schema.Create(ctx)
 }

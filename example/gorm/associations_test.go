@@ -3,10 +3,8 @@ package main
 import (
 	"testing"
 
-	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 
-	"github.com/mysqletcd/mysqletcd"
 	"github.com/mysqletcd/mysqletcd/example/internal/harness"
 )
 
@@ -31,24 +29,10 @@ func (Author) TableName() string { return "users" }
 // changes and deletes the user, which the foreign key cascades to posts.
 func TestAssociationsAndCascadesConverge(t *testing.T) {
 	env := harness.New(t, "testdata/associations.yaml")
-	dsn := env.DSN + "&parseTime=true"
-	mc, _, err := mysqletcd.ParseDSN(dsn)
-	if err != nil {
+	db := openForTest(t, env.DSN+"&parseTime=true")
+	if err := db.AutoMigrate(&Author{}, &Post{}); err != nil {
 		t.Fatal(err)
 	}
-	plain, err := gorm.Open(mysql.New(mysql.Config{DSNConfig: mc}), &gorm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeGorm(t, plain) })
-	if err := plain.AutoMigrate(&Author{}, &Post{}); err != nil {
-		t.Fatal(err)
-	}
-	db, err := open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeGorm(t, db) })
 	must := func(tx *gorm.DB) {
 		t.Helper()
 		if tx.Error != nil {

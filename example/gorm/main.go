@@ -23,9 +23,6 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 
-	if err := migrate(*dsn); err != nil {
-		log.Fatal(err)
-	}
 	db, err := open(*dsn)
 	if err != nil {
 		log.Fatal(err)
@@ -42,24 +39,4 @@ func main() {
 // open opens GORM over the mysqletcd driver.
 func open(dsn string) (*gorm.DB, error) {
 	return gorm.Open(mysql.New(mysql.Config{DriverName: mysqletcd.DriverName, DSN: dsn}), &gorm.Config{})
-}
-
-// migrate creates the tables through the plain mysql driver: mysqletcd
-// checks its mappings against the tables when its first connection opens,
-// so a mapped table must exist before then.
-func migrate(dsn string) error {
-	mc, _, err := mysqletcd.ParseDSN(dsn) // without the driver's own parameter
-	if err != nil {
-		return err
-	}
-	db, err := gorm.Open(mysql.New(mysql.Config{DSNConfig: mc}), &gorm.Config{})
-	if err != nil {
-		return err
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	defer sqlDB.Close()
-	return db.AutoMigrate(&User{})
 }

@@ -15,15 +15,10 @@ import (
 // ... ORDER BY ... LIMIT, DoNothing and INSERT IGNORE, FirstOrCreate.
 func TestMoreStatementShapesConverge(t *testing.T) {
 	env := harness.New(t, "mysqletcd.yaml")
-	dsn := env.DSN + "&parseTime=true"
-	if err := migrate(dsn); err != nil {
+	db := openForTest(t, env.DSN+"&parseTime=true")
+	if err := db.AutoMigrate(&User{}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeGorm(t, db) })
 	must := func(tx *gorm.DB) {
 		t.Helper()
 		if tx.Error != nil {

@@ -25,9 +25,6 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 
-	if err := migrate(ctx, *dsn); err != nil {
-		log.Fatal(err)
-	}
 	db, err := open(*dsn)
 	if err != nil {
 		log.Fatal(err)
@@ -43,21 +40,4 @@ func main() {
 func open(dsn string, opts ...otelsql.Option) (*sql.DB, error) {
 	opts = append([]otelsql.Option{otelsql.WithAttributes(semconv.DBSystemNameMySQL)}, opts...)
 	return otelsql.Open(mysqletcd.DriverName, dsn, opts...)
-}
-
-// migrate creates the table through the plain mysql driver: mysqletcd
-// checks its mappings against the tables when its first connection opens,
-// so a mapped table must exist before then.
-func migrate(ctx context.Context, dsn string) error {
-	mc, _, err := mysqletcd.ParseDSN(dsn) // without the driver's own parameter
-	if err != nil {
-		return err
-	}
-	db, err := sql.Open("mysql", mc.FormatDSN())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	_, err = db.ExecContext(ctx, schema)
-	return err
 }

@@ -19,13 +19,10 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 // TestOpenByNameTracesAndConverges opens otelsql over the driver by name,
-// as main does: every step's writes reach etcd, and the spans are
-// recorded.
+// as main does, on an empty database: every step's writes reach etcd, and
+// the spans are recorded.
 func TestOpenByNameTracesAndConverges(t *testing.T) {
 	env := harness.New(t, "mysqletcd.yaml")
-	if err := migrate(context.Background(), env.DSN); err != nil {
-		t.Fatal(err)
-	}
 	spans := tracetest.NewSpanRecorder()
 	db, err := open(env.DSN, otelsql.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))))
 	if err != nil {
@@ -45,9 +42,6 @@ func TestOpenByNameTracesAndConverges(t *testing.T) {
 // handle's Close reaches the Connector.
 func TestOpenDBOverConnectorTracesAndConverges(t *testing.T) {
 	env := harness.New(t, "mysqletcd.yaml")
-	if err := migrate(context.Background(), env.PlainDSN); err != nil {
-		t.Fatal(err)
-	}
 	mc, err := mysql.ParseDSN(env.PlainDSN)
 	if err != nil {
 		t.Fatal(err)
@@ -101,27 +95,5 @@ func checkSpans(t *testing.T, spans *tracetest.SpanRecorder) {
 	}
 	if statements == 0 {
 		t.Errorf("no span carries an INSERT INTO users statement")
-	}
-}
-
-// TestCreateTableThroughTheDriver creates the table the natural way: its
-// CREATE TABLE through otelsql and the mysqletcd driver, on a database that
-// does not have the mapped table yet.
-func TestCreateTableThroughTheDriver(t *testing.T) {
-	env := harness.New(t, "mysqletcd.yaml")
-	db, err := open(env.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	_, err = db.Exec(schema)
-	if err != nil && strings.Contains(err.Error(), "does not exist") {
-		t.Skip("known gap: a mapping whose table does not exist yet fails the first connection; see issue 8: ", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(context.Background(), db, env.Converged); err != nil {
-		t.Fatal(err)
 	}
 }

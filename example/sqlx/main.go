@@ -22,9 +22,6 @@ func main() {
 	dsn := flag.String("dsn", os.Getenv("MYSQLETCD_DSN"), "MySQL DSN; the config file comes from its mysqletcd-config parameter or $MYSQLETCD_CONFIG")
 	flag.Parse()
 
-	if err := migrate(*dsn); err != nil {
-		log.Fatal(err)
-	}
 	db, err := open(*dsn)
 	if err != nil {
 		log.Fatal(err)
@@ -40,21 +37,4 @@ func main() {
 func open(dsn string) (*sqlx.DB, error) {
 	sqlx.BindDriver(mysqletcd.DriverName, sqlx.QUESTION)
 	return sqlx.Open(mysqletcd.DriverName, dsn)
-}
-
-// migrate creates the table through the plain mysql driver: mysqletcd
-// checks its mappings against the tables when its first connection opens,
-// so a mapped table must exist before then.
-func migrate(dsn string) error {
-	mc, _, err := mysqletcd.ParseDSN(dsn) // without the driver's own parameter
-	if err != nil {
-		return err
-	}
-	db, err := sqlx.Open("mysql", mc.FormatDSN())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	_, err = db.Exec(schema)
-	return err
 }

@@ -55,8 +55,7 @@ func (w *workload) exec(query string, arg any) error {
 	return err
 }
 
-// schema runs the CREATE TABLE IF NOT EXISTS through the driver: a no-op
-// once migrate has created the table.
+// schema creates the table, through the driver like every other statement.
 func (w *workload) schema() error {
 	_, err := w.db.ExecContext(w.ctx, schema)
 	return err
