@@ -7,10 +7,17 @@ GO ?= go
 demo: mariadb
 	$(GO) run ./cmd/mysqletcd demo
 
-test: mariadb vet
+test: mariadb vet example-test
 	$(GO) test -race -count=1 -timeout 9m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/sqlparse
 	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime 10s .
+
+.PHONY: example-test
+
+# example-test runs the examples in example/, a module of its own so that
+# the ORMs they use stay out of the driver's dependencies.
+example-test: mariadb
+	cd example && $(GO) test -race -count=1 ./...
 
 vet:
 	$(GO) vet ./...
