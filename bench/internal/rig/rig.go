@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -34,6 +35,7 @@ type Flags struct {
 	Etcd        string
 	Interpolate bool
 	CPUProfile  string
+	MemProfile  string
 }
 
 // RegisterFlags adds the common options to the default flag set.
@@ -43,6 +45,7 @@ func RegisterFlags() *Flags {
 	flag.StringVar(&f.Etcd, "etcd", "", "comma-separated etcd endpoints; the program deletes its own prefixes there (default: start a private etcd in a child process)")
 	flag.BoolVar(&f.Interpolate, "interpolate", true, "add interpolateParams=true to the DSN (both drivers get the same DSN)")
 	flag.StringVar(&f.CPUProfile, "cpuprofile", "", "write a CPU profile of this process (the driver side; etcd runs in a child process) to this file")
+	flag.StringVar(&f.MemProfile, "memprofile", "", "write an allocation profile of this process to this file at the end")
 	return f
 }
 
@@ -74,6 +77,10 @@ func Start(ctx context.Context, f *Flags, opt Options) (*Env, error) {
 		}
 		e.closers = append(e.closers, func() { pprof.StopCPUProfile(); out.Close() })
 	}
+	if f.MemProfile != "" {
+		runtime.MemProfileRate = 4096
+		e.closers = append(e.closers, func() { writeProfile(f.MemProfile, "allocs") })
+	}
 	if err := e.startDB(ctx, f, opt); err != nil {
 		e.Close()
 		return nil, err
@@ -83,6 +90,18 @@ func Start(ctx context.Context, f *Flags, opt Options) (*Env, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+func writeProfile(path, name string) {
+	out, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return
+	}
+	defer out.Close()
+	if err := pprof.Lookup(name).WriteTo(out, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+	}
 }
 
 func (e *Env) startDB(ctx context.Context, f *Flags, opt Options) error {
