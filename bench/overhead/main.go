@@ -41,6 +41,7 @@ type variant struct {
 	name string
 	db   *sql.DB
 	conn *mysqletcd.Connector // nil for plain mysql
+	held bool                 // its pushes wait (rig.Gate): no flush
 }
 
 // A workload is one case at one concurrency.
@@ -89,13 +90,24 @@ func run(flags *rig.Flags, rounds int, scale float64, only string) error {
 		return err
 	}
 	defer mem.Close()
+	// The same driver with every push held after its fence read: the
+	// statement path alone, without the pushes competing for the cores.
+	gate := rig.NewGate()
+	gate.Close()
+	hcfg := cfg
+	hcfg.Trace = gate.Trace()
+	held, heldConn, err := env.Driver(hcfg)
+	if err != nil {
+		return err
+	}
+	defer held.Close()
 	cfg.Durable = true
 	dur, durConn, err := env.Driver(cfg)
 	if err != nil {
 		return err
 	}
 	defer dur.Close()
-	variants := []variant{{"mysql", plain, nil}, {"mysqletcd", mem, memConn}, {"durable", dur, durConn}}
+	variants := []variant{{"mysql", plain, nil, false}, {"mysqletcd", mem, memConn, false}, {"pushes held", held, heldConn, true}, {"durable", dur, durConn, false}}
 
 	loads := workloads(plain, scale)
 	if only != "" {
@@ -120,7 +132,14 @@ func run(flags *rig.Flags, rounds int, scale float64, only string) error {
 		fmt.Printf("round %d/%d done (%s)\n", r+1, rounds, time.Since(start).Round(time.Second))
 	}
 	report(loads, variants, results)
+	gate.Open()
 	for _, v := range variants[1:] {
+		fctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		err := v.conn.Flush(fctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("flush %s: %w", v.name, err)
+		}
 		st := v.conn.Stats()
 		rig.Note("%s: %d keys captured, %d puts, %d unchanged, %d deletes, %d conflicts, %d errors, fallbacks %v",
 			v.name, st.KeysCaptured, st.Puts, st.Unchanged, st.Deletes, st.Conflicts, st.Errors, st.Fallbacks)
@@ -179,7 +198,7 @@ func turn(ctx context.Context, w workload, v variant) (sample, error) {
 			return sample{}, err
 		}
 	}
-	if v.conn != nil {
+	if v.conn != nil && !v.held {
 		fctx, cancel := context.WithTimeout(ctx, time.Minute)
 		err := v.conn.Flush(fctx)
 		cancel()
@@ -300,8 +319,15 @@ func workloads(plain *sql.DB, scale float64) []workload {
 func token(rng *rand.Rand) string { return fmt.Sprintf("v%016x", rng.Uint64()) }
 
 func report(loads []workload, variants []variant, results [][][]sample) {
-	t := rig.NewTable("Latency as the app sees it (median over rounds of each turn's p50; ratio: median of per-round ratios to mysql)",
-		"case", "writers", "mysql p50", "mysqletcd p50", "ratio", "durable p50", "ratio", "target", "mysqletcd")
+	cols := []string{"case", "writers"}
+	for i, v := range variants {
+		cols = append(cols, v.name+" p50")
+		if i > 0 {
+			cols = append(cols, "ratio")
+		}
+	}
+	cols = append(cols, "target", "mysqletcd")
+	t := rig.NewTable("Latency as the app sees it (median over rounds of each turn's p50; ratio: median of per-round ratios to mysql)", cols...)
 	for wi, w := range loads {
 		base := results[wi][0]
 		cells := []any{w.name, w.writers}
@@ -326,9 +352,19 @@ func report(loads []workload, variants []variant, results [][][]sample) {
 		t.Row(cells...)
 	}
 	t.Flush()
+	rig.Note("pushes held: mysqletcd with every push waiting (PushTrace) during the turns: the statement path alone, without the pushes' etcd and database work on the same two cores")
 
-	t = rig.NewTable("Throughput (operations/s, median over rounds; ratio: median of per-round mysql/variant, >1 is slower)",
-		"case", "writers", "mysql", "mysqletcd", "ratio", "durable", "ratio", "mysql p99", "mysqletcd p99", "durable p99")
+	cols = []string{"case", "writers"}
+	for i, v := range variants {
+		cols = append(cols, v.name)
+		if i > 0 {
+			cols = append(cols, "ratio")
+		}
+	}
+	for _, v := range variants {
+		cols = append(cols, v.name+" p99")
+	}
+	t = rig.NewTable("Throughput (operations/s, median over rounds; ratio: median of per-round mysql/variant, >1 is slower)", cols...)
 	for wi, w := range loads {
 		base := results[wi][0]
 		cells := []any{w.name, w.writers}

@@ -9,10 +9,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,14 +32,15 @@ const (
 )
 
 type bench struct {
-	env   *rig.Env
-	plain *sql.DB
-	db    *sql.DB
-	conn  *mysqletcd.Connector
-	cli   *clientv3.Client
-	gate  *rig.Gate
-	keys  int
-	seq   atomic.Int64
+	env     *rig.Env
+	plain   *sql.DB
+	db      *sql.DB
+	conn    *mysqletcd.Connector
+	cli     *clientv3.Client
+	gate    *rig.Gate
+	keys    int
+	workers int
+	seq     atomic.Int64
 }
 
 func main() {
@@ -47,20 +50,22 @@ func main() {
 	runs := flag.Int("runs", 3, "runs of the push-throughput comparison")
 	keys := flag.Int("keys", 20000, "distinct rows written (and keys pushed per throughput run)")
 	workers := flag.Int("workers", 32, "goroutines issuing the paced writes")
+	pushWorkers := flag.Int("push-workers", 0, "the driver's workers option (0: its default, 4)")
+	etcdProfile := flag.String("etcdprofile", "", "write a CPU profile of the etcd child during the push-throughput runs to this file")
 	flag.Parse()
-	if err := run(flags, *step, *runs, *keys, *workers); err != nil {
+	if err := run(flags, *step, *runs, *keys, *workers, *pushWorkers, *etcdProfile); err != nil {
 		rig.Fatal(err)
 	}
 }
 
-func run(flags *rig.Flags, step time.Duration, runs, keys, workers int) error {
+func run(flags *rig.Flags, step time.Duration, runs, keys, workers, pushWorkers int, etcdProfile string) error {
 	ctx := context.Background()
 	env, err := rig.Start(ctx, flags, rig.Options{})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	b := &bench{env: env, plain: env.Plain(), gate: rig.NewGate(), keys: keys}
+	b := &bench{env: env, plain: env.Plain(), gate: rig.NewGate(), keys: keys, workers: cmp.Or(pushWorkers, 4)}
 	defer b.plain.Close()
 	if b.cli, err = env.Etcd(); err != nil {
 		return err
@@ -77,6 +82,7 @@ func run(flags *rig.Flags, step time.Duration, runs, keys, workers int) error {
 	}
 	cfg := env.Config(rig.ItemsMapping("items", prefix))
 	cfg.Trace = b.gate.Trace()
+	cfg.Workers = pushWorkers
 	if b.db, b.conn, err = env.Driver(cfg); err != nil {
 		return err
 	}
@@ -85,9 +91,18 @@ func run(flags *rig.Flags, step time.Duration, runs, keys, workers int) error {
 	if err := b.latency(ctx, step, workers); err != nil {
 		return err
 	}
+	var prof sync.WaitGroup
+	if etcdProfile != "" {
+		prof.Go(func() {
+			if err := env.EtcdProfile(ctx, 20*time.Second, etcdProfile); err != nil {
+				fmt.Println("etcd profile:", err)
+			}
+		})
+	}
 	if err := b.throughput(ctx, runs); err != nil {
 		return err
 	}
+	prof.Wait()
 	stale, rows, err := rig.Compare(ctx, b.plain, b.cli, "items", prefix)
 	if err != nil {
 		return err
@@ -106,6 +121,7 @@ type stepResult struct {
 	p50, p99, pmax time.Duration
 	maxQueued      int
 	sustained      bool
+	steps          rig.Steps
 }
 
 // latency runs the paced steps and prints their table.
@@ -145,11 +161,13 @@ func (b *bench) latency(ctx context.Context, step time.Duration, workers int) er
 		return err
 	}
 	t := rig.NewTable("Propagation: commit returned → watch event on the mapped prefix",
-		"target rate/s", "achieved/s", "samples", "not seen", "p50", "p99", "max", "max queued", "sustained")
+		"target rate/s", "achieved/s", "samples", "not seen", "p50", "p99", "max", "max queued", "sustained", "keys/batch", "DB read", "CAS")
 	for _, r := range results {
-		t.Row(r.rate, r.achieved, r.n, r.missing, r.p50, r.p99, r.pmax, r.maxQueued, r.sustained)
+		st := r.steps
+		t.Row(r.rate, r.achieved, r.n, r.missing, r.p50, r.p99, r.pmax, r.maxQueued, r.sustained,
+			fmt.Sprintf("%.1f", float64(st.Keys)/float64(max(st.Swaps, 1))), st.DBRead/time.Duration(max(st.Swaps, 1)), st.Swap/time.Duration(max(st.Swaps, 1)))
 	}
-	t.Row("floor: raw etcd Put at 1000/s", floor.achieved, floor.n, floor.missing, floor.p50, floor.p99, floor.pmax, "-", "-")
+	t.Row("floor: raw etcd Put at 1000/s", floor.achieved, floor.n, floor.missing, floor.p50, floor.p99, floor.pmax, "-", "-", "-", "-", "-")
 	t.Flush()
 	rig.Note("floor: Put sent → watch event for plain Puts of the same values; the push's own floor is three such round trips (fence read, DB read, CAS) after the commit")
 	k := results[1]
@@ -161,6 +179,7 @@ func (b *bench) latency(ctx context.Context, step time.Duration, workers int) er
 		rig.Note("max sustained rate: none of the rates tried")
 	}
 	rig.Note("sustained: achieved ≥ 95%% of the target rate, p99 ≤ 100ms, and at most 1%% of the writes not seen")
+	rig.Note("keys/batch, DB read, CAS: per compare-and-swap, from PushTrace (DB read: fences read → rows read; CAS: rows read → swapped)")
 	return nil
 }
 
@@ -168,6 +187,7 @@ func (b *bench) latency(ctx context.Context, step time.Duration, workers int) er
 // times each token from its commit to its watch event.
 func (b *bench) step(ctx context.Context, w *rig.Watch, rate float64, d time.Duration, workers int) (stepResult, error) {
 	p := rig.NewProbe()
+	steps0 := b.gate.Steps()
 	var maxQueued atomic.Int64
 	stop := make(chan struct{})
 	var sampler sync.WaitGroup
@@ -204,7 +224,7 @@ func (b *bench) step(ctx context.Context, w *rig.Watch, rate float64, d time.Dur
 		return stepResult{}, err
 	}
 	lat, missing, _ := rig.Latencies(p, w)
-	r := stepResult{rate: rate, achieved: float64(n) / elapsed.Seconds(), n: len(lat), missing: missing, maxQueued: int(maxQueued.Load())}
+	r := stepResult{rate: rate, achieved: float64(n) / elapsed.Seconds(), n: len(lat), missing: missing, maxQueued: int(maxQueued.Load()), steps: b.gate.Steps().Sub(steps0)}
 	r.p50, r.p99, r.pmax = rig.Quantile(lat, 0.5), rig.Quantile(lat, 0.99), rig.Quantile(lat, 1)
 	r.sustained = r.achieved >= 0.95*rate && r.p99 <= 100*time.Millisecond && float64(missing) <= 0.01*float64(n)
 	fmt.Printf("rate %s/s: achieved %s/s, p50 %s, p99 %s\n", rig.Num(rate), rig.Num(r.achieved), rig.Dur(r.p50), rig.Dur(r.p99))
@@ -256,24 +276,58 @@ func (b *bench) settle(ctx context.Context, p *rig.Probe, w *rig.Watch) error {
 // raw batched Puts of the same keys and value sizes, turn about.
 func (b *bench) throughput(ctx context.Context, runs int) error {
 	var syncer, raw, ratios []float64
+	var steps rig.Steps
+	var drain time.Duration
 	for r := range runs {
+		steps0 := b.gate.Steps()
+		t0 := time.Now()
 		s, err := b.syncerRun(ctx)
 		if err != nil {
 			return err
 		}
-		x, err := rawPuts(ctx, b.cli, b.keys, r)
+		x, err := rawTxns(ctx, b.cli, rawShape, b.keys, r)
 		if err != nil {
 			return err
 		}
+		steps = addSteps(steps, b.gate.Steps().Sub(steps0))
+		drain += time.Since(t0)
 		syncer, raw, ratios = append(syncer, s), append(raw, x), append(ratios, s/x)
 		fmt.Printf("push run %d: syncer %s keys/s, raw %s keys/s\n", r+1, rig.Num(s), rig.Num(x))
 	}
 	t := rig.NewTable(fmt.Sprintf("Push throughput: a backlog of %d distinct keys (median of %d runs)", b.keys, runs),
 		"pusher", "keys/s", "vs raw", "target")
-	t.Row("mysqletcd syncer (4 workers, 60-key batches: fence read, DB read, CAS)", rig.Median(syncer), rig.Ratio(rig.Median(ratios)), "≥0.70× "+rig.Verdict(rig.Median(ratios) >= 0.7))
+	t.Row(fmt.Sprintf("mysqletcd syncer (%d workers, 60-key batches: fence read, DB read, CAS)", b.workers), rig.Median(syncer), rig.Ratio(rig.Median(ratios)), "≥0.70× "+rig.Verdict(rig.Median(ratios) >= 0.7))
 	t.Row("raw etcd Txn of 60 Puts (4 workers)", rig.Median(raw), "1.00×", "")
 	t.Flush()
+	n := time.Duration(max(steps.Swaps, 1))
+	rig.Note("syncer, all runs: %d compare-and-swaps, %.1f keys each; per CAS: DB read %s, CAS %s", steps.Swaps, float64(steps.Keys)/float64(n), rig.Dur(steps.DBRead/n), rig.Dur(steps.Swap/n))
+	return b.decompose(ctx, runs)
+}
+
+// decompose times each etcd request of a push on its own, in the push's
+// shape, turn about with raw Puts: where the syncer's etcd time goes.
+func (b *bench) decompose(ctx context.Context, runs int) error {
+	rates := make([][]float64, len(shapes))
+	for r := range runs {
+		for i, sh := range shapes {
+			x, err := rawTxns(ctx, b.cli, sh, b.keys, r)
+			if err != nil {
+				return fmt.Errorf("%s: %w", sh.name, err)
+			}
+			rates[i] = append(rates[i], x)
+		}
+	}
+	t := rig.NewTable(fmt.Sprintf("etcd requests of a push, each alone (60 keys a Txn, 4 goroutines, %d keys, median of %d runs)", b.keys, runs),
+		"request", "keys/s", "vs raw")
+	for i, sh := range shapes {
+		t.Row(sh.name, rig.Median(rates[i]), rig.Ratio(rig.Median(rates[i])/rig.Median(rates[0])))
+	}
+	t.Flush()
 	return nil
+}
+
+func addSteps(a, b rig.Steps) rig.Steps {
+	return rig.Steps{Swaps: a.Swaps + b.Swaps, Keys: a.Keys + b.Keys, DBRead: a.DBRead + b.DBRead, Swap: a.Swap + b.Swap}
 }
 
 // syncerRun holds the pushes, updates every row once through the driver,
@@ -318,9 +372,79 @@ func (b *bench) syncerRun(ctx context.Context) (float64, error) {
 	return float64(pushed) / elapsed.Seconds(), nil
 }
 
-// rawPuts writes n keys in Txns of 60 Puts from 4 goroutines, with values
-// of the size the mapping gives.
-func rawPuts(ctx context.Context, cli *clientv3.Client, n, run int) (float64, error) {
+// A shape is an etcd Txn built for ids lo+1..hi, the way one push (or a
+// raw writer) would build it for a batch.
+type shape struct {
+	name string
+	txn  func(cli *clientv3.Client, ctx context.Context, lo, hi int64, run int) clientv3.Txn
+}
+
+func rawPut(id int64, run int) clientv3.Op {
+	return clientv3.OpPut(rawPrefix+strconv.FormatInt(id, 10), rig.ItemJSON(id, "p"+strconv.Itoa(run)+strconv.FormatInt(id, 10), int64(run)))
+}
+
+func fence(id int64) string { return rawPrefix + "fence/" + strconv.FormatInt(id, 10) }
+
+// always is a compare as costly as the push's fence compare that holds.
+func always(key string) clientv3.Cmp {
+	return clientv3.Compare(clientv3.ModRevision(key), "<", math.MaxInt64)
+}
+
+func gets(lo, hi int64) []clientv3.Op {
+	ops := []clientv3.Op{clientv3.OpGet(rawPrefix+"epoch", clientv3.WithKeysOnly())}
+	for id := lo + 1; id <= hi; id++ {
+		ops = append(ops, clientv3.OpGet(fence(id), clientv3.WithKeysOnly()), clientv3.OpGet(rawPrefix+strconv.FormatInt(id, 10)))
+	}
+	return ops
+}
+
+var (
+	rawShape = shape{"raw: Txn of 60 Puts", func(cli *clientv3.Client, ctx context.Context, lo, hi int64, run int) clientv3.Txn {
+		var ops []clientv3.Op
+		for id := lo + 1; id <= hi; id++ {
+			ops = append(ops, rawPut(id, run))
+		}
+		return cli.Txn(ctx).Then(ops...)
+	}}
+	// The push's three requests, shaped alike but against keys of their own.
+	shapes = []shape{
+		rawShape,
+		{"the push's fence read: Txn of 1+2×60 Gets", func(cli *clientv3.Client, ctx context.Context, lo, hi int64, _ int) clientv3.Txn {
+			return cli.Txn(ctx).Then(gets(lo, hi)...)
+		}},
+		{"the push's CAS as sent: 61 compares, 60 fence + 60 data Puts, Else 121 Gets", func(cli *clientv3.Client, ctx context.Context, lo, hi int64, run int) clientv3.Txn {
+			cmps := []clientv3.Cmp{always(rawPrefix + "epoch")}
+			var ops []clientv3.Op
+			for id := lo + 1; id <= hi; id++ {
+				cmps = append(cmps, always(fence(id)))
+				ops = append(ops, clientv3.OpPut(fence(id), ""), rawPut(id, run))
+			}
+			return cli.Txn(ctx).If(cmps...).Then(ops...).Else(gets(lo, hi)...)
+		}},
+		{"the same CAS without the Else branch", func(cli *clientv3.Client, ctx context.Context, lo, hi int64, run int) clientv3.Txn {
+			cmps := []clientv3.Cmp{always(rawPrefix + "epoch")}
+			var ops []clientv3.Op
+			for id := lo + 1; id <= hi; id++ {
+				cmps = append(cmps, always(fence(id)))
+				ops = append(ops, clientv3.OpPut(fence(id), ""), rawPut(id, run))
+			}
+			return cli.Txn(ctx).If(cmps...).Then(ops...)
+		}},
+		{"a CAS that puts only the data keys: 61 compares, 60 Puts", func(cli *clientv3.Client, ctx context.Context, lo, hi int64, run int) clientv3.Txn {
+			cmps := []clientv3.Cmp{always(rawPrefix + "epoch")}
+			var ops []clientv3.Op
+			for id := lo + 1; id <= hi; id++ {
+				cmps = append(cmps, always(fence(id)))
+				ops = append(ops, rawPut(id, run))
+			}
+			return cli.Txn(ctx).If(cmps...).Then(ops...)
+		}},
+	}
+)
+
+// rawTxns sends n keys' worth of one shape, 60 keys a Txn, from 4
+// goroutines, and returns keys/s.
+func rawTxns(ctx context.Context, cli *clientv3.Client, sh shape, n, run int) (float64, error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var firstErr error
@@ -334,13 +458,8 @@ func rawPuts(ctx context.Context, cli *clientv3.Client, n, run int) (float64, er
 				if lo >= int64(n) {
 					return
 				}
-				ops := make([]clientv3.Op, 0, 60)
-				for id := lo + 1; id <= min(hi, int64(n)); id++ {
-					v := rig.ItemJSON(id, "p"+strconv.Itoa(run)+strconv.FormatInt(id, 10), int64(run))
-					ops = append(ops, clientv3.OpPut(rawPrefix+strconv.FormatInt(id, 10), v))
-				}
 				tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				_, err := cli.Txn(tctx).Then(ops...).Commit()
+				_, err := sh.txn(cli, tctx, lo, min(hi, int64(n)), run).Commit()
 				cancel()
 				if err != nil {
 					once.Do(func() { firstErr = err })

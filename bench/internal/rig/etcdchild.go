@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
 
 	"github.com/mysqletcd/mysqletcd/internal/testenv"
 )
@@ -26,7 +29,8 @@ func RunChild() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	e, err := testenv.StartEtcd(ctx, 1)
+	// pprof on the client port, for EtcdProfile.
+	e, err := testenv.StartEtcd(ctx, 1, func(c *embed.Config) { c.EnablePprof = true })
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "etcd child:", err)
@@ -95,4 +99,29 @@ func (c *etcdChild) close() {
 		c.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// EtcdProfile writes a CPU profile of the etcd child over the next d to
+// path (go tool pprof reads it). Only for the private etcd.
+func (e *Env) EtcdProfile(ctx context.Context, d time.Duration, path string) error {
+	if e.EtcdPID == 0 {
+		return fmt.Errorf("etcd profile: only for the private etcd")
+	}
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", e.Endpoints[0], int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	_, err = io.Copy(out, resp.Body)
+	return err
 }

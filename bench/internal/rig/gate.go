@@ -2,6 +2,8 @@ package rig
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/mysqletcd/mysqletcd"
 )
@@ -10,9 +12,31 @@ import (
 // hook that runs after a push has read its fences: the keys committed
 // meanwhile pile up in the queue, and opening the gate measures how fast
 // the syncer drains them, apart from the writes.
+//
+// The same hooks time the two later steps of each push: the database read
+// (fences read → rows read) and the compare-and-swap (rows read → swapped).
 type Gate struct {
 	mu   sync.Mutex
 	open chan struct{} // closed while the gate is open
+
+	steps                              sync.Map // *string (&keys[0] of a push in flight) → time.Time of its last step
+	swaps, swapKeys, dbNanos, casNanos atomic.Int64
+}
+
+// Steps are running totals of the pushes' steps.
+type Steps struct {
+	Swaps, Keys  int64         // compare-and-swaps, and the keys in them
+	DBRead, Swap time.Duration // total time in the database read and the CAS
+}
+
+// Sub is s − o.
+func (s Steps) Sub(o Steps) Steps {
+	return Steps{s.Swaps - o.Swaps, s.Keys - o.Keys, s.DBRead - o.DBRead, s.Swap - o.Swap}
+}
+
+// Steps returns the running totals.
+func (g *Gate) Steps() Steps {
+	return Steps{g.swaps.Load(), g.swapKeys.Load(), time.Duration(g.dbNanos.Load()), time.Duration(g.casNanos.Load())}
 }
 
 // NewGate returns an open gate.
@@ -53,5 +77,23 @@ func (g *Gate) wait() {
 
 // Trace is the hook to put in Config.Trace.
 func (g *Gate) Trace() *mysqletcd.PushTrace {
-	return &mysqletcd.PushTrace{FencesRead: func([]string) { g.wait() }}
+	return &mysqletcd.PushTrace{
+		FencesRead: func(keys []string) {
+			g.wait()
+			g.steps.Store(&keys[0], time.Now())
+		},
+		RowsRead: func(keys []string) {
+			now := time.Now()
+			if t, ok := g.steps.Swap(&keys[0], now); ok {
+				g.dbNanos.Add(int64(now.Sub(t.(time.Time))))
+			}
+		},
+		Swapped: func(keys []string, _ bool) {
+			if t, ok := g.steps.LoadAndDelete(&keys[0]); ok {
+				g.casNanos.Add(int64(time.Since(t.(time.Time))))
+			}
+			g.swaps.Add(1)
+			g.swapKeys.Add(int64(len(keys)))
+		},
+	}
 }
