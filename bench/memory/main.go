@@ -79,7 +79,10 @@ func run(flags *rig.Flags, n, runs int, soak, every time.Duration, rate float64)
 	if err := rig.ClearPrefixes(ctx, b.cli, prefix, rawPrefix); err != nil {
 		return err
 	}
-	if err := rig.Exec(ctx, b.plain, rig.ItemsDDL("items")...); err != nil {
+	if err := rig.Exec(ctx, b.plain, append(rig.ItemsDDL("items"), rig.ItemsDDL("plain_items")...)...); err != nil {
+		return err
+	}
+	if err := rig.SeedItems(ctx, b.plain, "plain_items", 1, 101, 1); err != nil {
 		return err
 	}
 	if err := rig.SeedItems(ctx, b.plain, "items", 1, rows+1, 1); err != nil {
@@ -149,7 +152,50 @@ func (b *bench) updates(ctx context.Context, db *sql.DB, n int) error {
 	return nil
 }
 
+// perStatement is the allocations per call of op through the plain driver
+// and through mysqletcd, turn about.
+func (b *bench) perStatement(ctx context.Context, n, runs int, op func(db *sql.DB, i int) error) (plain, driver mem, err error) {
+	var pb, pa, db, da []float64
+	for range runs {
+		for k, h := range []*sql.DB{b.plain, b.db} {
+			m, err := measure(func() error {
+				for i := range n {
+					if err := op(h, i); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return mem{}, mem{}, err
+			}
+			if k == 0 {
+				pb, pa = append(pb, m.bytes/float64(n)), append(pa, m.allocs/float64(n))
+			} else {
+				db, da = append(db, m.bytes/float64(n)), append(da, m.allocs/float64(n))
+			}
+		}
+	}
+	return mem{rig.Median(pb), rig.Median(pa)}, mem{rig.Median(db), rig.Median(da)}, nil
+}
+
 func (b *bench) allocs(ctx context.Context, n, runs int) error {
+	read := func(db *sql.DB, i int) error {
+		var v string
+		return db.QueryRowContext(ctx, "SELECT val FROM items WHERE id = ?", i%rows+1).Scan(&v)
+	}
+	unmapped := func(db *sql.DB, i int) error {
+		_, err := db.ExecContext(ctx, "UPDATE plain_items SET n = n + 1 WHERE id = ?", i%100+1)
+		return err
+	}
+	rp, rd, err := b.perStatement(ctx, n/4, runs, read)
+	if err != nil {
+		return err
+	}
+	up, ud, err := b.perStatement(ctx, n/4, runs, unmapped)
+	if err != nil {
+		return err
+	}
 	var capB, capA, heldB, pushB, pushA, rawB, rawA, plainB, plainA []float64
 	for r := range runs {
 		pm, err := measure(func() error { return b.updates(ctx, b.plain, n) })
@@ -190,6 +236,10 @@ func (b *bench) allocs(ctx context.Context, n, runs int) error {
 	}
 	t := rig.NewTable(fmt.Sprintf("Allocations (runtime.MemStats deltas, %d keys per run, median of %d runs)", n, runs),
 		"what", "bytes/key", "allocs/key")
+	t.Row("point SELECT by PK through the plain mysql driver", rp.bytes, rp.allocs)
+	t.Row("point SELECT by PK: mysqletcd minus mysql", rd.bytes-rp.bytes, rd.allocs-rp.allocs)
+	t.Row("unmapped UPDATE by PK through the plain mysql driver", up.bytes, up.allocs)
+	t.Row("unmapped UPDATE by PK: mysqletcd minus mysql", ud.bytes-up.bytes, ud.allocs-up.allocs)
 	t.Row("UPDATE by key through the plain mysql driver (per statement)", rig.Median(plainB), rig.Median(plainA))
 	t.Row("capture: mysqletcd minus mysql, per statement (one key each)", rig.Median(capB), rig.Median(capA))
 	t.Row("push: syncer draining the captured keys, per key", rig.Median(pushB), rig.Median(pushA))
