@@ -18,9 +18,8 @@ type etcdResponseOp = pb.ResponseOp
 //	  rows := SELECT ... WHERE key columns IN (...)       (fresh, autocommit, not intercepted)
 //	  want := the mapping applied to each row (absent: no row or filtered out)
 //	  Txn(If  epoch and every fence still have the ModRevision read
-//	      Then Put every fence; Put or Delete each key whose value changes
-//	      Else Get epoch, fences and keys again)
-//	  success: done; failure: loop with what the Else branch read.
+//	      Then Put every fence; Put or Delete each key whose value changes)
+//	  success: done; failure: loop, reading the fences again.
 //
 // Any push that read the database before a commit either read its fence
 // before that commit's own push wrote the fence, and so fails its compare,
@@ -188,7 +187,8 @@ func modRevision(r *etcdResponseOp) int64 {
 }
 
 // swap writes the batch if neither the epoch nor any fence moved since snap.
-// When one did, next holds a fresh read to retry from.
+// When one did, it reports !ok, and the push reads the fences again (next
+// is always nil).
 func (s *syncer) swap(ctx context.Context, m *mapping, keys []string, snap *snapshot, want [][]byte) (ok bool, next *snapshot, err error) {
 	cmps := make([]clientv3.Cmp, 0, 1+len(keys))
 	cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(m.epochKey), "=", snap.epoch))
@@ -207,14 +207,13 @@ func (s *syncer) swap(ctx context.Context, m *mapping, keys []string, snap *snap
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout)
 	defer cancel()
-	resp, err := s.etcd.Txn(ctx).If(cmps...).Then(ops...).Else(s.getOps(m, keys)...).Commit()
+	// No Else branch: it would send every Get again on each push for the
+	// rare conflict, which reads the fences afresh instead.
+	resp, err := s.etcd.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
 		return false, nil, err
 	}
-	if resp.Succeeded {
-		return true, nil, nil
-	}
-	return false, snapshotOf(resp.Responses, len(keys)), nil
+	return resp.Succeeded, nil, nil
 }
 
 func (s *syncer) countPushed(m *mapping, snap *snapshot, want [][]byte) {
