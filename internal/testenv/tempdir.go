@@ -29,9 +29,19 @@ func newOwnedDir(prefix string) (*ownedDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
-	unlock, ok, err := tryLockFile(filepath.Join(dir, ownerFile))
+	// Lock the file under another name and only then give it its name: a
+	// sweeper that finds ownerFile always finds it locked. (Created under
+	// its own name, a sweeper could lock it in the moment between its
+	// creation and its lock, and remove the new directory.)
+	pending := filepath.Join(dir, ownerFile+".new")
+	unlock, ok, err := tryLockFile(pending)
 	if err == nil && !ok {
 		err = errors.New("locked by another process")
+	}
+	if err == nil {
+		if err = os.Rename(pending, filepath.Join(dir, ownerFile)); err != nil {
+			unlock()
+		}
 	}
 	if err != nil {
 		os.RemoveAll(dir)
