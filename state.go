@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
@@ -37,7 +39,7 @@ func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, err
 		db.Close()
 		return nil, err
 	}
-	etcd, err := newEtcdClient(cfg.Etcd)
+	etcd, err := newEtcdClient(ctx, cfg.Etcd)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -45,6 +47,13 @@ func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, err
 	mappings := make([]*mapping, 0, len(cfg.Tables))
 	for _, t := range st.tableList {
 		mappings = append(mappings, t.mappings...)
+	}
+	// A syncer that is not started: its key names and the client.
+	check := &syncer{cfg: cfg, etcd: etcd, mappings: mappings}
+	if err := check.checkAccess(ctx); err != nil {
+		etcd.Close()
+		db.Close()
+		return nil, err
 	}
 	st.sync = newSyncer(cfg, etcd, db, st.tables, mappings)
 	return st, nil
@@ -124,8 +133,9 @@ func checkWhere(ctx context.Context, db *sql.DB, m *mapping) error {
 }
 
 // newEtcdClient connects to etcd. The client logs nothing itself: errors
-// reach the Config's Logger through the syncer.
-func newEtcdClient(ec EtcdConfig) (*clientv3.Client, error) {
+// reach the Config's Logger through the syncer. With a username it
+// authenticates at once, which needs etcd to answer.
+func newEtcdClient(ctx context.Context, ec EtcdConfig) (*clientv3.Client, error) {
 	tlsConfig, err := ec.tlsConfig()
 	if err != nil {
 		return nil, err
@@ -138,7 +148,13 @@ func newEtcdClient(ec EtcdConfig) (*clientv3.Client, error) {
 		TLS:         tlsConfig,
 		Logger:      zap.NewNop(),
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, rpctypes.ErrAuthFailed):
+		return nil, fmt.Errorf("%w: etcd auth as user %q: %w: check etcd.username and etcd.password", ErrEtcdAccess, ec.Username, err)
+	case err != nil:
+		if p := diagnoseTransport(ctx, ec); errors.Is(p, ErrEtcdAccess) {
+			return nil, p
+		}
 		return nil, fmt.Errorf("mysqletcd: connect to etcd %v: %w", ec.Endpoints, err)
 	}
 	return cli, nil
