@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-sql-driver/mysql"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -86,7 +87,8 @@ func bindSchema(ctx context.Context, cfg Config, db *sql.DB) (*state, error) {
 				return nil, fmt.Errorf("mysqletcd: %s: %w", m.field("table"), err)
 			}
 			if !found {
-				return nil, m.schemaErr("table", "table %s.%s does not exist: create it, or fix the name", schema, name)
+				return nil, m.schemaErr("table", "table %s.%s does not exist, or the database user has no privilege on it: create it, fix the name, or GRANT SELECT ON %s TO the user",
+					schema, name, quoteTable(schema, name))
 			}
 			st.tables[key] = t
 			st.tableList = append(st.tableList, t)
@@ -94,7 +96,7 @@ func bindSchema(ctx context.Context, cfg Config, db *sql.DB) (*state, error) {
 		if err := m.bind(t, cfg.FencePrefix); err != nil {
 			return nil, err
 		}
-		if err := checkWhere(ctx, db, m); err != nil {
+		if err := checkRead(ctx, db, m); err != nil {
 			return nil, err
 		}
 		t.mappings = append(t.mappings, m)
@@ -103,10 +105,10 @@ func bindSchema(ctx context.Context, cfg Config, db *sql.DB) (*state, error) {
 		t.finish()
 	}
 	var err error
-	if st.cascades, err = loadCascades(ctx, db, st.tableList); err != nil {
+	if st.cascades, err = loadCascades(ctx, db, st.tableList, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("mysqletcd: read foreign keys: %w", err)
 	}
-	if st.views, err = loadViews(ctx, db, st.tableList); err != nil {
+	if st.views, err = loadViews(ctx, db, st.tableList, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("mysqletcd: read views: %w", err)
 	}
 	return st, nil
@@ -120,16 +122,21 @@ func newMapping(i int, mc Mapping) (*mapping, error) {
 	return &mapping{index: i, cfg: mc, tmpl: tmpl}, nil
 }
 
-// checkWhere runs the mapping's filter once so that a typo fails at open.
-func checkWhere(ctx context.Context, db *sql.DB, m *mapping) error {
-	if m.cfg.Where == "" {
-		return nil
-	}
+// checkRead runs the mapping's read once, so that a missing SELECT
+// privilege or a typo in the filter fails at open rather than every push.
+func checkRead(ctx context.Context, db *sql.DB, m *mapping) error {
 	rows, err := db.QueryContext(ctx, m.selectList()+" LIMIT 0")
-	if err != nil {
+	var me *mysql.MySQLError
+	switch {
+	case err == nil:
+		return rows.Close()
+	case errors.As(err, &me) && (me.Number == 1142 || me.Number == 1143): // table, column access denied
+		return m.schemaErr("table", "the database user may not read %s: %v: the driver reads the rows of every mapped table (GRANT SELECT ON %s TO the user)",
+			m.table.qualified(), err, quoteTable(m.table.schema, m.table.name))
+	case m.cfg.Where != "":
 		return m.schemaErr("where", "%q does not work on %s: %v", m.cfg.Where, m.table.qualified(), err)
 	}
-	return rows.Close()
+	return fmt.Errorf("mysqletcd: %s: read %s: %w", m.field("table"), m.table.qualified(), err)
 }
 
 // newEtcdClient connects to etcd. The client logs nothing itself: errors
