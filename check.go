@@ -54,5 +54,5 @@ func (c *Connector) Check(ctx context.Context) ([]MappingCheck, error) {
 // NewEtcdClient connects to etcd as the driver does, with cfg's endpoints,
 // timeouts, TLS and credentials. The caller closes the client.
 func NewEtcdClient(cfg EtcdConfig) (*clientv3.Client, error) {
-	return newEtcdClient(context.Background(), Config{Etcd: cfg}.withDefaults().Etcd)
+	return newEtcdClient(Config{Etcd: cfg}.withDefaults().Etcd)
 }

@@ -38,10 +38,10 @@ type accessProbe struct {
 }
 
 // accessProbes lists every key and key range the driver touches.
-func (s *syncer) accessProbes() []accessProbe {
+func (s *syncer) accessProbes(mappings []*mapping) []accessProbe {
 	fences := s.cfg.FencePrefix + "/"
 	var out []accessProbe
-	for _, m := range s.mappings {
+	for _, m := range mappings {
 		out = append(out,
 			accessProbe{key: m.tmpl.prefix, prefix: true, grant: m.tmpl.prefix},
 			accessProbe{key: s.fenceKey(m.tmpl.prefix), prefix: true, grant: fences},
@@ -74,15 +74,15 @@ func (s *syncer) probeTxn(ctx context.Context, probes []accessProbe) error {
 	return err
 }
 
-// checkAccess runs the probes, bounded by the dial timeout.
-func (s *syncer) checkAccess(parent context.Context) error {
+// checkAccess runs the probes of the mappings, bounded by the dial timeout.
+func (s *syncer) checkAccess(parent context.Context, mappings []*mapping) error {
 	ctx, cancel := context.WithTimeout(parent, s.cfg.Etcd.DialTimeout)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
 	wg.Go(func() { cancelOnConnFailure(ctx, cancel, s.etcd) })
 
-	probes := s.accessProbes()
+	probes := s.accessProbes(mappings)
 	var err error
 	for start := 0; start < len(probes) && err == nil; start += probeChunk {
 		err = s.probeTxn(ctx, probes[start:min(start+probeChunk, len(probes))])
@@ -125,6 +125,18 @@ func (s *syncer) deniedProbe(ctx context.Context, probes []accessProbe, denied e
 		}
 	}
 	return fmt.Errorf("%w: etcd user %s: %w", ErrEtcdAccess, user, denied)
+}
+
+// explainConnect looks into a failure to connect to etcd for a TLS mistake,
+// which etcd's client reports as a bare timeout.
+func explainConnect(ctx context.Context, ec EtcdConfig, err error) error {
+	if errors.Is(err, ErrEtcdAccess) {
+		return err
+	}
+	if p := diagnoseTransport(ctx, ec); errors.Is(p, ErrEtcdAccess) {
+		return p
+	}
+	return err
 }
 
 // cancelOnConnFailure cancels the check as soon as the client's connection

@@ -139,22 +139,28 @@ func TestEtcdTLSMistakesFailTheOpenWithTheCause(t *testing.T) {
 		endpoints []string
 		tls       *TLSFiles
 		want      []string
+		password  bool // etcd's client then authenticates while it connects
 	}{
 		{"CA that did not sign etcd's certificate", ec.Endpoints(), &TLSFiles{CA: other.CA, Cert: certs.ClientCert, Key: certs.ClientKey},
-			[]string{"certificate signed by unknown authority", "check etcd.tls.ca"}},
+			[]string{"certificate signed by unknown authority", "check etcd.tls.ca"}, false},
+		{"CA that did not sign etcd's certificate, with a password", ec.Endpoints(), &TLSFiles{CA: other.CA, Cert: certs.ClientCert, Key: certs.ClientKey},
+			[]string{"certificate signed by unknown authority", "check etcd.tls.ca"}, true},
 		{"no client certificate", ec.Endpoints(), &TLSFiles{CA: certs.CA},
-			[]string{"etcd refused the client certificate", "certificate required", "etcd.tls.cert"}},
+			[]string{"etcd refused the client certificate", "certificate required", "etcd.tls.cert"}, false},
 		{"client certificate of another authority", ec.Endpoints(), &TLSFiles{CA: certs.CA, Cert: other.ClientCert, Key: other.ClientKey},
-			[]string{"etcd refused the client certificate", "unknown certificate authority"}},
+			[]string{"etcd refused the client certificate", "unknown certificate authority"}, false},
 		{"no TLS", ec.Endpoints(), nil,
-			[]string{"etcd serves TLS there", "set etcd.tls"}},
+			[]string{"etcd serves TLS there", "set etcd.tls"}, false},
 		{"TLS to an etcd without it", testenv.EtcdEndpoints(t), &TLSFiles{CA: certs.CA, Cert: certs.ClientCert, Key: certs.ClientKey},
-			[]string{"etcd does not speak TLS there", "remove etcd.tls"}},
+			[]string{"etcd does not speak TLS there", "remove etcd.tls"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db, _ := e.open(func(_ *mysql.Config, c *Config) {
 				c.Etcd = EtcdConfig{Endpoints: tt.endpoints, TLS: tt.tls, DialTimeout: 10 * time.Second}
+				if tt.password {
+					c.Etcd.Username, c.Etcd.Password, c.Etcd.DialTimeout = "app", "pw", time.Second
+				}
 			})
 			start := time.Now()
 			_, err := db.Exec("INSERT INTO users (id, name) VALUES (1, 'ann')")

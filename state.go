@@ -40,18 +40,18 @@ func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, err
 		db.Close()
 		return nil, err
 	}
-	etcd, err := newEtcdClient(ctx, cfg.Etcd)
+	etcd, err := newEtcdClient(cfg.Etcd)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, explainConnect(ctx, cfg.Etcd, err)
 	}
 	mappings := make([]*mapping, 0, len(cfg.Tables))
 	for _, t := range st.tableList {
 		mappings = append(mappings, t.mappings...)
 	}
 	// A syncer that is not started: its key names and the client.
-	check := &syncer{cfg: cfg, etcd: etcd, mappings: mappings}
-	if err := check.checkAccess(ctx); err != nil {
+	check := &syncer{cfg: cfg, etcd: etcd}
+	if err := check.checkAccess(ctx, mappings); err != nil {
 		etcd.Close()
 		db.Close()
 		return nil, err
@@ -142,7 +142,7 @@ func checkRead(ctx context.Context, db *sql.DB, m *mapping) error {
 // newEtcdClient connects to etcd. The client logs nothing itself: errors
 // reach the Config's Logger through the syncer. With a username it
 // authenticates at once, which needs etcd to answer.
-func newEtcdClient(ctx context.Context, ec EtcdConfig) (*clientv3.Client, error) {
+func newEtcdClient(ec EtcdConfig) (*clientv3.Client, error) {
 	tlsConfig, err := ec.tlsConfig()
 	if err != nil {
 		return nil, err
@@ -159,9 +159,6 @@ func newEtcdClient(ctx context.Context, ec EtcdConfig) (*clientv3.Client, error)
 	case errors.Is(err, rpctypes.ErrAuthFailed):
 		return nil, fmt.Errorf("%w: etcd auth as user %q: %w: check etcd.username and etcd.password", ErrEtcdAccess, ec.Username, err)
 	case err != nil:
-		if p := diagnoseTransport(ctx, ec); errors.Is(p, ErrEtcdAccess) {
-			return nil, p
-		}
 		return nil, fmt.Errorf("mysqletcd: connect to etcd %v: %w", ec.Endpoints, err)
 	}
 	return cli, nil
