@@ -113,6 +113,11 @@ func planInsert(t *table, s sqlparse.Statement) *tableWrite {
 	}
 	w := &tableWrite{t: t, how: captureValues, rows: s.Rows, idIdx: indicesIn(cols, t.idCols),
 		plainInsert: s.Kind == sqlparse.Insert && !s.Ignore && len(s.OnDuplicate) == 0}
+	for i, c := range t.idCols {
+		if col, _ := t.column(c); col.insertSet {
+			w.idIdx[i] = -1 // a trigger decides it: not known from the statement
+		}
+	}
 	for _, row := range s.Rows {
 		if len(row) != len(cols) {
 			return resyncWrite(t, reasonUnsupported) // the server rejects it anyway
@@ -132,7 +137,13 @@ func planInsert(t *table, s sqlparse.Statement) *tableWrite {
 		w.conflictsPinned = t.conflictsPinnedByKey()
 		w.conflicts = !w.conflictsPinned
 		for _, u := range t.uniques {
-			w.uniqueIdx = append(w.uniqueIdx, indicesIn(cols, u))
+			idx := indicesIn(cols, u)
+			for i, c := range u {
+				if col, _ := t.column(c); col.insertSet {
+					idx[i] = -1 // a trigger decides it
+				}
+			}
+			w.uniqueIdx = append(w.uniqueIdx, idx)
 		}
 	}
 	return w

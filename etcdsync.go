@@ -66,10 +66,13 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if attempt > 0 {
+			s.metrics.retry(m)
+		}
 		if snap == nil {
 			var err error
 			if snap, err = s.readFences(ctx, m, keys); err != nil {
-				s.failed(ctx, attempt, fmt.Errorf("read fences of %s: %w", m, err))
+				s.failed(ctx, m, len(batch), attempt, fmt.Errorf("read fences of %s: %w", m, err))
 				continue
 			}
 		}
@@ -87,7 +90,7 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 		rows, err := s.readRows(ctx, m, batch)
 		if err != nil {
 			// The fences read stay valid: a later DB read is only fresher.
-			s.failed(ctx, attempt, fmt.Errorf("read rows of %s: %w", m, err))
+			s.failed(ctx, m, len(batch), attempt, fmt.Errorf("read rows of %s: %w", m, err))
 			continue
 		}
 		s.cfg.Trace.rowsRead(keys)
@@ -96,16 +99,17 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 			// The outcome is unknown: it may have been applied. Start again
 			// from the fences, never assume.
 			snap = nil
-			s.failed(ctx, attempt, fmt.Errorf("compare-and-swap %s: %w", m, err))
+			s.failed(ctx, m, len(batch), attempt, fmt.Errorf("compare-and-swap %s: %w", m, err))
 			continue
 		}
 		s.cfg.Trace.swapped(keys, ok)
 		if ok {
 			s.pushedOutbox(outboxIDs)
-			s.countPushed(snap, rows.want)
+			s.countPushed(m, snap, rows.want)
 			return rows.others, nil
 		}
 		s.stats.conflicts.Add(1)
+		s.metrics.conflict(m)
 		conflicts++
 		snap = next
 		if conflicts >= 2 && len(batch) > 1 {
@@ -127,12 +131,14 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 	}
 }
 
-// failed reports a failed step and waits before the next attempt.
-func (s *syncer) failed(ctx context.Context, attempt int, err error) {
+// failed reports a failed step of a push of n keys of m and waits before the
+// next attempt.
+func (s *syncer) failed(ctx context.Context, m *mapping, n, attempt int, err error) {
 	if ctx.Err() != nil {
 		return
 	}
 	s.stats.errors.Add(1)
+	s.metrics.pushed(m, outcomeError, n)
 	s.report(err)
 	_ = sleepCtx(ctx, backoff(attempt+1, errorBackoff))
 }
@@ -211,15 +217,18 @@ func (s *syncer) swap(ctx context.Context, m *mapping, keys []string, snap *snap
 	return false, snapshotOf(resp.Responses, len(keys)), nil
 }
 
-func (s *syncer) countPushed(snap *snapshot, want [][]byte) {
+func (s *syncer) countPushed(m *mapping, snap *snapshot, want [][]byte) {
 	for i, w := range want {
 		switch {
 		case w == nil && snap.current[i] == nil, w != nil && snap.current[i] != nil && bytes.Equal(w, snap.current[i]):
 			s.stats.unchanged.Add(1)
+			s.metrics.pushed(m, outcomeUnchanged, 1)
 		case w == nil:
 			s.stats.deletes.Add(1)
+			s.metrics.pushed(m, outcomeDelete, 1)
 		default:
 			s.stats.puts.Add(1)
+			s.metrics.pushed(m, outcomePut, 1)
 		}
 	}
 }
