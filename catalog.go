@@ -69,14 +69,15 @@ func loadCatalog(ctx context.Context, cfg Config, db *sql.DB) (cat *catalog, pro
 		if t == nil {
 			cat.missing = appendUnique(cat.missing, key)
 			problems = append(problems, mappingProblem{index: i, missing: true,
-				err: m.schemaErr("table", "table %s.%s does not exist: create it, or fix the name", schema, name)})
+				err: m.schemaErr("table", "table %s.%s does not exist, or the database user has no privilege on it: create it, fix the name, or GRANT SELECT ON %s TO the user",
+					schema, name, quoteTable(schema, name))})
 			continue
 		}
 		if err := m.bind(t, cfg.FencePrefix); err != nil {
 			problems = append(problems, mappingProblem{index: i, err: err})
 			continue
 		}
-		if err := checkWhere(ctx, db, m); err != nil {
+		if err := checkRead(ctx, db, m); err != nil {
 			problems = append(problems, mappingProblem{index: i, err: err})
 			continue
 		}
@@ -90,10 +91,10 @@ func loadCatalog(ctx context.Context, cfg Config, db *sql.DB) (cat *catalog, pro
 	for _, t := range cat.tableList {
 		t.finish()
 	}
-	if cat.cascades, err = loadCascades(ctx, db, cat.tableList); err != nil {
+	if cat.cascades, err = loadCascades(ctx, db, cat.tableList, cfg.Logger); err != nil {
 		return nil, nil, fmt.Errorf("mysqletcd: read foreign keys: %w", err)
 	}
-	if cat.views, err = loadViews(ctx, db, cat.tableList); err != nil {
+	if cat.views, err = loadViews(ctx, db, cat.tableList, cfg.Logger); err != nil {
 		return nil, nil, fmt.Errorf("mysqletcd: read views: %w", err)
 	}
 	if cat.triggers, err = loadTriggers(ctx, db, cat.tableList); err != nil {

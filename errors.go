@@ -12,6 +12,11 @@ var (
 	// ErrSchema reports a mapping that does not fit the live database schema.
 	ErrSchema = errors.New("mysqletcd: mapping does not fit the schema")
 
+	// ErrEtcdAccess reports that etcd refused the driver when its first
+	// connection opened: the TLS setup, the credentials, or a permission
+	// the user's role lacks. The message says which, and the fix.
+	ErrEtcdAccess = errors.New("mysqletcd: etcd refused access")
+
 	// ErrClosed is returned by operations on a closed Connector.
 	ErrClosed = errors.New("mysqletcd: connector closed")
 )

@@ -129,6 +129,36 @@ func (t *keyTemplate) parse(key string) (values []string, ok bool) {
 	return values, true
 }
 
+// mayRenderUnder reports whether some key of the template could start with
+// prefix + "/": whether values could make its first segments those of
+// prefix. A value fills its segment only with text that url.PathEscape
+// gives, which never holds a '/'.
+func (t *keyTemplate) mayRenderUnder(prefix string) bool {
+	parts := strings.Split(prefix, "/")
+	if len(t.segments) <= len(parts) {
+		return false
+	}
+	for i, p := range parts {
+		s := t.segments[i]
+		if s.column == "" {
+			if s.literal != p {
+				return false
+			}
+			continue
+		}
+		if !literalFits(p, s) || !isEscaped(p[len(s.before):len(p)-len(s.after)]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isEscaped reports whether url.PathEscape gives s for some value.
+func isEscaped(s string) bool {
+	v, err := url.PathUnescape(s)
+	return err == nil && url.PathEscape(v) == s
+}
+
 // overlaps reports whether some key could have the shape of both templates.
 // It errs on the side of yes: two mappings that may write one key are a
 // config error, because they would overwrite each other.

@@ -102,6 +102,7 @@ func loadTable(ctx context.Context, db *sql.DB, schema, name string) (t *table, 
 	if len(t.columns) == 0 {
 		return nil, false, nil
 	}
+	t.findJSONChecks(ctx, db)
 	if err := t.loadKeys(ctx, db); err != nil {
 		return nil, false, err
 	}
@@ -112,6 +113,31 @@ func loadTable(ctx context.Context, db *sql.DB, schema, name string) (t *table, 
 	}
 	t.transactional = strings.EqualFold(engine, "InnoDB")
 	return t, true, nil
+}
+
+// findJSONChecks marks the LONGTEXT columns with a json_valid check that
+// CHECK_CONSTRAINTS did not show: MariaDB shows check constraints only to a
+// user with a database-level privilege other than SELECT, but SHOW CREATE
+// TABLE to any user with a privilege on the table. Without it, a JSON
+// column's value would go to etcd as a string for such a user and embedded
+// for another. It is best effort: an error leaves the columns as they are.
+func (t *table) findJSONChecks(ctx context.Context, db *sql.DB) {
+	unsure := false
+	for _, c := range t.columns {
+		unsure = unsure || (c.dataType == "longtext" && !c.json)
+	}
+	if !unsure {
+		return
+	}
+	var name, ddl string
+	if db.QueryRowContext(ctx, "SHOW CREATE TABLE "+quoteTable(t.schema, t.name)).Scan(&name, &ddl) != nil {
+		return
+	}
+	for i, c := range t.columns {
+		if c.dataType == "longtext" && strings.Contains(ddl, "json_valid("+quoteIdent(c.name)+")") {
+			t.columns[i].json = true
+		}
+	}
 }
 
 func (t *table) loadKeys(ctx context.Context, db *sql.DB) error {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/go-sql-driver/mysql"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
@@ -56,6 +58,13 @@ func start(ctx context.Context, cfg Config, inner driver.Connector, met *metrics
 	etcd, releaseEtcd, err := acquireEtcd(cfg.Etcd)
 	if err != nil {
 		db.Close()
+		return nil, explainConnect(ctx, cfg.Etcd, err)
+	}
+	// A syncer that is not started: its key names and the client.
+	check := &syncer{cfg: cfg, etcd: etcd}
+	if err := check.checkAccess(ctx, cat.working()); err != nil {
+		releaseEtcd()
+		db.Close()
 		return nil, err
 	}
 	st := &state{cfg: cfg, db: db, outbox: outbox}
@@ -89,20 +98,26 @@ func newMapping(i int, mc Mapping) (*mapping, error) {
 	return &mapping{index: i, cfg: mc, tmpl: tmpl}, nil
 }
 
-// checkWhere runs the mapping's filter once so that a typo fails at open.
-func checkWhere(ctx context.Context, db *sql.DB, m *mapping) error {
-	if m.cfg.Where == "" {
-		return nil
-	}
+// checkRead runs the mapping's read once, so that a missing SELECT
+// privilege or a typo in the filter fails at open rather than every push.
+func checkRead(ctx context.Context, db *sql.DB, m *mapping) error {
 	rows, err := db.QueryContext(ctx, m.selectList()+" LIMIT 0")
-	if err != nil {
+	var me *mysql.MySQLError
+	switch {
+	case err == nil:
+		return rows.Close()
+	case errors.As(err, &me) && (me.Number == 1142 || me.Number == 1143): // table, column access denied
+		return m.schemaErr("table", "the database user may not read %s: %v: the driver reads the rows of every mapped table (GRANT SELECT ON %s TO the user)",
+			m.table.qualified(), err, quoteTable(m.table.schema, m.table.name))
+	case m.cfg.Where != "":
 		return m.schemaErr("where", "%q does not work on %s: %v", m.cfg.Where, m.table.qualified(), err)
 	}
-	return rows.Close()
+	return fmt.Errorf("mysqletcd: %s: read %s: %w", m.field("table"), m.table.qualified(), err)
 }
 
 // newEtcdClient connects to etcd. The client logs nothing itself: errors
-// reach the Config's Logger through the syncer.
+// reach the Config's Logger through the syncer. With a username it
+// authenticates at once, which needs etcd to answer.
 func newEtcdClient(ec EtcdConfig) (*clientv3.Client, error) {
 	tlsConfig, err := ec.tlsConfig()
 	if err != nil {
@@ -116,7 +131,10 @@ func newEtcdClient(ec EtcdConfig) (*clientv3.Client, error) {
 		TLS:         tlsConfig,
 		Logger:      zap.NewNop(),
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, rpctypes.ErrAuthFailed):
+		return nil, fmt.Errorf("%w: etcd auth as user %q: %w: check etcd.username and etcd.password", ErrEtcdAccess, ec.Username, err)
+	case err != nil:
 		return nil, fmt.Errorf("mysqletcd: connect to etcd %v: %w", ec.Endpoints, err)
 	}
 	return cli, nil

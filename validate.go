@@ -65,6 +65,8 @@ func (cfg Config) Validate() error {
 		}
 		if strings.HasPrefix(m.Key, fence+"/") || m.Key == fence {
 			bad(field+".key", "%q is under fence-prefix %q, where the driver keeps its own keys: pick another prefix", m.Key, fence)
+		} else if t.mayRenderUnder(fence) {
+			bad(field+".key", "%q can give keys under fence-prefix %q, where the driver keeps its own keys: a row's value can fill a {column} with that text; start the key with a literal segment, such as /app/, or pick another fence-prefix", m.Key, fence)
 		}
 		for j := range i {
 			if tmpls[j] != nil && t.overlaps(tmpls[j]) {

@@ -64,7 +64,10 @@ type etcdMember struct {
 //
 // Each configure function may change a member's configuration just before
 // it starts, e.g. to set UnsafeNoFsync for speed; it must not change names,
-// URLs or the data dir.
+// URLs or the data dir. One that sets ClientTLSInfo (Certs.ClientCertAuth)
+// makes the members serve clients over TLS on the same addresses; clients
+// then need a TLS config (Certs.ClientTLS), and NewClient and Client do not
+// work.
 func StartEtcd(ctx context.Context, members int, configure ...func(*embed.Config)) (*Etcd, error) {
 	if members < 1 {
 		return nil, fmt.Errorf("start etcd: %d members", members)
@@ -155,6 +158,11 @@ func (e *Etcd) memberConfig(i int, state string, lg *zap.Logger) *embed.Config {
 	cfg.ElectionMs = 100
 	for _, f := range e.configure {
 		f(cfg)
+	}
+	if !cfg.ClientTLSInfo.Empty() {
+		// Clients speak TLS on the same addresses.
+		cfg.ListenClientUrls[0].Scheme = "https"
+		cfg.AdvertiseClientUrls[0].Scheme = "https"
 	}
 	return cfg
 }
