@@ -44,8 +44,12 @@ func TestAntiEntropyFixesWritesThatBypassTheDriver(t *testing.T) {
 	e.exec("INSERT INTO users (id, name, email) VALUES (2, 'bob', 'b@x')") // behind the driver's back
 	e.exec("UPDATE users SET email = 'behind' WHERE id = 1")
 	e.eventuallyConverged(10 * time.Second)
-	if st := c.Stats(); st.AntiEntropyRuns == 0 || !st.AntiEntropyLeader || st.DriftFixed == 0 {
-		t.Errorf("stats: %+v", st)
+	deadline := time.Now().Add(10 * time.Second)
+	for st := c.Stats(); st.AntiEntropyRuns == 0 || !st.AntiEntropyLeader || st.DriftFixed == 0; st = c.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -54,6 +54,26 @@ type tableWrite struct {
 	// ORDER BY and LIMIT, and the indices of the args it needs.
 	before       string
 	beforeParams []int
+	// window: an ORDER BY ... LIMIT whose order may tie; before then reads
+	// the ORDER BY values too, and the window the rows that tie with the
+	// last (window.go).
+	window *orderWindow
+	// limited: the statement has a LIMIT, so it may write only some of
+	// the rows its WHERE matches.
+	limited bool
+	// digestCols: the columns an UPDATE sets. Under weak isolation the
+	// before-image is digested, its rows ending with a digest of each,
+	// which tells afterwards whether the write changed the row
+	// (phantoms.go).
+	digestCols     []string
+	digested       string
+	digestedParams []int
+	// rerun: the SELECT of t.idCols from every row the WHERE matches, not
+	// locking, and its args; leavesWhere: rows the write changes may no
+	// longer match its WHERE afterwards (phantoms.go).
+	rerun       string
+	rerunParams []int
+	leavesWhere bool
 	// after: the statement may change key columns; rowIDSet gives, per
 	// column of t.rowID, the new value when SET assigns it (nil otherwise).
 	after    bool
@@ -194,63 +214,115 @@ func planBefore(t *table, ref string, s sqlparse.Statement, sets []sqlparse.Assi
 			}
 		}
 	}
-	w.before, w.beforeParams = beforeImageQuery(t, ref, s)
+	w.planReads(ref, s, sets)
 	return w
 }
 
-// beforeImageQuery selects t's id columns from the rows the statement
-// writes: "[WITH ...] SELECT <id columns> FROM <its tables> [WHERE ...]
-// [ORDER BY ... LIMIT ...] FOR UPDATE", and the args it needs, in order.
-func beforeImageQuery(t *table, ref string, s sqlparse.Statement) (string, []int) {
-	var b strings.Builder
-	var params []int
-	fragment := func(prefix string, f *sqlparse.Fragment) {
-		if f != nil {
-			b.WriteString(prefix)
-			b.WriteString(f.SQL)
-			params = append(params, f.Params...)
+// planReads plans the before-image "SELECT <id columns> ... FOR UPDATE"
+// with the statement's tables, WHERE, ORDER BY and LIMIT, and what the
+// phantom checks read after the write (phantoms.go).
+func (w *tableWrite) planReads(ref string, s sqlparse.Statement, sets []sqlparse.Assignment) {
+	t := w.t
+	if !s.MultiTable {
+		ref = "" // the clauses name the table itself
+	}
+	w.deletes = s.Kind == sqlparse.Delete
+	w.leavesWhere = w.deletes || writesWhatWhereReads(t, s)
+	w.limited = s.Limit != nil
+	if s.Kind == sqlparse.Update && (w.limited || w.leavesWhere) {
+		for _, a := range sets {
+			if _, ok := t.column(a.Column); ok && indexFold(w.digestCols, a.Column) < 0 {
+				w.digestCols = append(w.digestCols, a.Column)
+			}
 		}
 	}
-	fragment("", s.With)
-	if s.With != nil {
-		b.WriteByte(' ')
+	ids := &sqlparse.Fragment{SQL: t.selectCols(ref, t.idCols)}
+	w.rerun, w.rerunParams = rowsQuery{t: t, ref: ref, s: s, list: []*sqlparse.Fragment{ids}}.build()
+	q := rowsQuery{t: t, ref: ref, s: s, lock: true}
+	switch {
+	case !w.limited:
+		q.order = s.OrderBy
+	case t.orderIsTotal(s.OrderColumns):
+		q.order, q.limit = s.OrderBy, s.Limit
+	default:
+		// Ties leave the server free to pick any of the tied rows: the
+		// window reads them all (window.go). Where it cannot, read every
+		// row the WHERE matches (more rows, never fewer).
+		w.window = newOrderWindow(t, s)
 	}
-	b.WriteString("SELECT ")
-	if s.MultiTable {
-		b.WriteString(t.selectCols(ref, t.idCols))
-	} else {
-		b.WriteString(t.selectCols("", t.idCols))
+	w.before, w.beforeParams = w.imageQuery(q, false)
+	if len(w.digestCols) > 0 {
+		w.digested, w.digestedParams = w.imageQuery(q, true)
 	}
-	b.WriteString(" FROM ")
-	if s.From != nil { // the joins, or a PARTITION (...) list
-		fragment("", s.From)
-	} else {
-		b.WriteString(quoteTable(t.schema, t.name))
-	}
-	order, limit := s.OrderBy, s.Limit
-	if limit != nil && !t.orderIsTotal(s.OrderColumns) {
-		// Without an order that ties never break, LIMIT may pick other
-		// rows in the SELECT than in the write: read every row the WHERE
-		// matches instead (more rows, never fewer).
-		order, limit = nil, nil
-	}
-	fragment(" WHERE ", s.Where)
-	fragment(" ORDER BY ", order)
-	fragment(" LIMIT ", limit)
-	b.WriteString(" FOR UPDATE")
-	return b.String(), params
 }
 
-// selectCols is the select list of columns, qualified with ref when it is
-// set ("t" or "db.t"). Temporal columns are read as text, so that keys and
-// values do not depend on the connection's parseTime and loc.
-func (t *table) selectCols(ref string, names []string) string {
+// imageQuery builds the before-image from q (its tables, WHERE, ORDER BY
+// and LIMIT), with the digests or without; with a window, it plans the
+// window's tie read alike.
+func (w *tableWrite) imageQuery(q rowsQuery, digested bool) (string, []int) {
+	if w.window != nil {
+		q = w.window.plan(w, q, digested)
+	} else {
+		q.list = w.imageList(q.ref, nil, digested)
+	}
+	return q.build()
+}
+
+// imageRead is the before-image a session reads: digested under weak
+// isolation, for the phantom checks.
+func (w *tableWrite) imageRead(weak bool) (query string, params []int, digested bool) {
+	if weak && w.digested != "" {
+		return w.digested, w.digestedParams, true
+	}
+	return w.before, w.beforeParams, false
+}
+
+// writesWhatWhereReads reports whether an UPDATE may write a column that
+// its WHERE (or its joins, or its WITH) reads, so that a row it changes
+// may stop matching: a SET column, or one the server changes on its own,
+// named in that text. It answers yes when it cannot tell: a "*" or a
+// NATURAL join (columns not named), or another target table, whose
+// columns the server may change unnamed.
+func writesWhatWhereReads(t *table, s sqlparse.Statement) bool {
+	var text string
+	for _, f := range []*sqlparse.Fragment{s.Where, s.From, s.With} {
+		if f != nil {
+			text += strings.ToLower(f.SQL) + " "
+		}
+	}
+	if strings.Contains(text, "*") || strings.Contains(text, "natural") || len(s.Tables) > 1 {
+		return true
+	}
+	named := func(col string) bool { return strings.Contains(text, strings.ToLower(quoteIdent(col))) }
+	for _, a := range s.Set {
+		if named(a.Column) {
+			return true
+		}
+	}
+	for _, c := range t.columns {
+		if c.implicit && named(c.name) {
+			return true
+		}
+	}
+	return false
+}
+
+// qualify is "ref." quoted, or nothing for an empty ref.
+func qualify(ref string) string {
 	var q string
 	if ref != "" {
 		for _, part := range strings.Split(ref, ".") {
 			q += quoteIdent(part) + "."
 		}
 	}
+	return q
+}
+
+// selectCols is the select list of columns, qualified with ref when it is
+// set ("t" or "db.t"). Temporal columns are read as text, so that keys and
+// values do not depend on the connection's parseTime and loc.
+func (t *table) selectCols(ref string, names []string) string {
+	q := qualify(ref)
 	out := make([]string, len(names))
 	for i, n := range names {
 		out[i] = q + quoteIdent(n)

@@ -90,7 +90,7 @@ func loadViews(ctx context.Context, db *sql.DB, tables []*table) (map[string][]*
 
 // cascadeWrites resyncs the mapped tables a statement's writes may reach
 // without naming them: through foreign key cascades, or through a view.
-func (st *state) cascadeWrites(schema string, s sqlparse.Statement) []*tableWrite {
+func (st *catalog) cascadeWrites(schema string, s sqlparse.Statement) []*tableWrite {
 	if len(st.cascades) == 0 && len(st.views) == 0 {
 		return nil
 	}
@@ -117,7 +117,7 @@ func (st *state) cascadeWrites(schema string, s sqlparse.Statement) []*tableWrit
 
 // namesCascadeParent reports whether the text may name a table or view
 // whose writes reach a mapped table.
-func (st *state) namesCascadeParent(text string) bool {
+func (st *catalog) namesCascadeParent(text string) bool {
 	if len(st.cascades) == 0 && len(st.views) == 0 {
 		return false
 	}

@@ -2,6 +2,7 @@ package mysqletcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -32,8 +33,22 @@ func (c *Connector) Check(ctx context.Context) ([]MappingCheck, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Read the schema afresh: a mapping whose table is missing or no
+	// longer fits is an error here, not a warning.
+	_, problems, err := loadCatalog(ctx, c.pipe.cfg, st.db)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, p := range problems {
+		errs = append(errs, p.err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	st.reload(ctx)
 	var out []MappingCheck
-	for _, m := range st.sync.mappings {
+	for _, m := range st.sync.working() {
 		mc := MappingCheck{
 			Table: m.table.qualified(), Key: m.cfg.Key, KeyPrefix: m.tmpl.prefix,
 			KeyCols: m.keyCols, Columns: m.valueCols, Where: m.cfg.Where,

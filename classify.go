@@ -69,7 +69,7 @@ func (c *planCache) put(schema, text string, p *plan) {
 var passThrough = &plan{passThrough: true}
 
 // plan returns the cached plan of a statement text, building it on a miss.
-func (st *state) plan(schema, text string) *plan {
+func (st *catalog) plan(schema, text string) *plan {
 	if p, ok := st.plans.get(schema, text); ok {
 		return p
 	}
@@ -78,7 +78,7 @@ func (st *state) plan(schema, text string) *plan {
 	return p
 }
 
-func (st *state) buildPlan(schema, text string) *plan {
+func (st *catalog) buildPlan(schema, text string) *plan {
 	kw := firstKeyword(text)
 	if readKeywords[kw] && strings.IndexByte(text, ';') < 0 {
 		return passThrough
@@ -146,7 +146,7 @@ func (p *plan) nothingToDo() bool {
 }
 
 // planStatement decides how to capture one parsed statement.
-func (st *state) planStatement(schema string, s sqlparse.Statement, single bool) stmtPlan {
+func (st *catalog) planStatement(schema string, s sqlparse.Statement, single bool) stmtPlan {
 	sp := stmtPlan{kind: s.Kind, chain: s.Chain, autocommit: s.Autocommit, unknownValue: s.AutocommitUnknown, useSchema: s.UseSchema}
 	switch s.Kind {
 	case sqlparse.DDL, sqlparse.LockTables, sqlparse.UnlockTables, sqlparse.Truncate, sqlparse.Begin:
@@ -184,7 +184,7 @@ func (st *state) planStatement(schema string, s sqlparse.Statement, single bool)
 }
 
 // lookupTable finds the mapped table a statement names, or nil.
-func (st *state) lookupTable(schema string, tn sqlparse.TableName) *table {
+func (st *catalog) lookupTable(schema string, tn sqlparse.TableName) *table {
 	if tn.Schema != "" {
 		schema = tn.Schema
 	}
@@ -194,7 +194,7 @@ func (st *state) lookupTable(schema string, tn sqlparse.TableName) *table {
 // namedTables lists the mapped tables whose name appears anywhere in the
 // text. It over-reports (a column may share a table's name); that only
 // costs a parse.
-func (st *state) namedTables(text, schema string) []*table {
+func (st *catalog) namedTables(text, schema string) []*table {
 	var out []*table
 	lower := ""
 	for _, t := range st.tableList {
@@ -306,7 +306,7 @@ var controlKeywords = map[string]bool{
 // planSessionStatement plans SQL-level PREPARE, EXECUTE and DEALLOCATE,
 // whose effect depends on the session: EXECUTE names no table, so the
 // session remembers what each PREPARE named.
-func (st *state) planSessionStatement(kw, text, schema string) (stmtPlan, bool) {
+func (st *catalog) planSessionStatement(kw, text, schema string) (stmtPlan, bool) {
 	words := strings.Fields(strings.ToUpper(text))
 	switch {
 	case kw == "PREPARE" && len(words) > 1:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ const planSchema = "app"
 // filled as loadTable and loadKeys would fill them, the mappings bound with
 // newMapping and bind, then finished, so that buildPlan sees what it sees
 // at run time.
-func newPlanState(tb testing.TB) *state {
+func newPlanState(tb testing.TB) *catalog {
 	tb.Helper()
 	cfg := Config{
 		FencePrefix: "/_f",
@@ -66,7 +67,7 @@ func newPlanState(tb testing.TB) *state {
 			{name: "slug", dataType: "varchar", collation: "utf8mb4_bin", maxLen: 64, implicit: true},
 		}, "id", true, []string{"id"}, []string{"slug"}),
 	}
-	st := &state{cfg: cfg, tables: map[string]*table{}, plans: planCache{max: 10000}}
+	st := &catalog{tables: map[string]*table{}, plans: planCache{max: 10000}}
 	for i, mc := range cfg.Tables {
 		m, err := newMapping(i, mc)
 		if err != nil {
@@ -330,7 +331,7 @@ func FuzzPlan(f *testing.F) {
 // DELETE (and of TRUNCATE, LOAD DATA and DDL), the mapped tables under a
 // view it writes through, and those a foreign key cascades into from a
 // parent that an UPDATE, DELETE, REPLACE or upsert writes.
-func mappedWriteTargets(st *state, text string) []*table {
+func mappedWriteTargets(st *catalog, text string) []*table {
 	stmts, err := sqlparse.Parse(text)
 	if err != nil || len(stmts) != 1 {
 		return nil
@@ -394,14 +395,27 @@ func exerciseWrite(w *tableWrite, args []driver.NamedValue) {
 			}
 		case captureBefore:
 			pickArgs(args, w.beforeParams)
+			pickArgs(args, w.rerunParams)
 			before := make([][]any, 2)
 			for i := range before {
-				before[i] = make([]any, len(w.t.idCols))
+				before[i] = make([]any, len(w.t.idCols)+len(w.digestCols))
 				for j := range before[i] {
 					before[i][j] = int64(i + j)
 				}
 			}
+			pickArgs(args, w.digestedParams)
+			if win := w.window; win != nil {
+				win.limit(args)
+				bindArgs(args, win.tieParams, make([]any, len(win.keys)))
+				bindArgs(args, win.tieDigestedParams, make([]any, len(win.keys)))
+				for i := range before {
+					before[i] = slices.Insert(before[i], len(w.t.idCols), make([]any, len(win.keys))...)
+					win.tieValues(win.values(w, before[i]))
+				}
+			}
 			c.addImages(w.t, before)
+			w.lookupQuery(before)
+			w.changed(before[0], map[string][]any{w.t.rowKey(before[1]): before[1][len(before[1])-len(w.digestCols):]})
 			if w.after {
 				w.exactMoves(args)
 				w.afterQuery(args, before)

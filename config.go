@@ -37,6 +37,29 @@ type Config struct {
 	// DrainTimeout bounds how long Close waits for queued keys; default 10s.
 	DrainTimeout time.Duration `yaml:"drain-timeout"`
 
+	// Strict makes a mapped table that does not exist when the first
+	// connection opens an error. By default it is a warning, and the
+	// mapping starts working once DDL through the driver (or a check at a
+	// later connection) finds the table: apps that create their schema
+	// through the driver (AutoMigrate, migrations) open it first.
+	Strict bool `yaml:"strict"`
+
+	// Durable records every captured key in an outbox table inside the
+	// writing transaction, so that keys committed but not yet pushed when
+	// the process dies are pushed by another process's sweeper (or the
+	// next one's). Costs one INSERT per write statement, and a wrapper
+	// transaction around autocommit writes. Default off.
+	Durable bool `yaml:"durable"`
+	// OutboxTable names the outbox table, as table or db.table; default
+	// "mysqletcd_outbox" in the DSN's database. It is created at the first
+	// connection when missing and the user may (or: mysqletcd migrate).
+	OutboxTable string `yaml:"outbox-table"`
+	// OutboxSweepAfter is how old an outbox row must be before a sweeper
+	// pushes it; default 5s.
+	OutboxSweepAfter time.Duration `yaml:"outbox-sweep-after"`
+	// OutboxSweepEvery is how often each process sweeps; default 1s.
+	OutboxSweepEvery time.Duration `yaml:"outbox-sweep-every"`
+
 	// ReconcileEvery turns on anti-entropy: every so often one process of
 	// the fleet (elected through etcd) reconciles every mapping, which
 	// fixes writes that never went through the driver. 0 (the default): off.
@@ -56,6 +79,8 @@ type Config struct {
 	// Trace, when set, is told about each step of each push. Its hooks run
 	// synchronously on the push path.
 	Trace *PushTrace `yaml:"-"`
+
+	source *configSource // where LoadConfig read it, for error locations
 }
 
 // EtcdConfig is how to reach etcd.
@@ -106,6 +131,14 @@ var JSONValue = Value{}
 // ColumnValue is the Value that holds the raw bytes of one column.
 func ColumnValue(column string) Value { return Value{Column: column} }
 
+// MarshalYAML writes "json" or {column: name}, as UnmarshalYAML reads.
+func (v Value) MarshalYAML() (any, error) {
+	if v.Column == "" {
+		return "json", nil
+	}
+	return map[string]string{"column": v.Column}, nil
+}
+
 // UnmarshalYAML accepts "json" or {column: name}.
 func (v *Value) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
@@ -130,7 +163,10 @@ func (v *Value) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// LoadConfig reads a YAML config file.
+// LoadConfig reads a config file: YAML, or JSON (which YAML reads too).
+// ${NAME} and ${NAME:-default} are replaced with environment variables, so
+// that passwords and endpoints can come from the environment. Errors, and
+// those of Validate later, name the file, the line and the field.
 func LoadConfig(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -140,20 +176,31 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
+	cfg.source.path = path
 	return cfg, nil
 }
 
-// ParseConfig parses YAML config text. Unknown fields are errors, so that a
-// misspelt option does not pass unnoticed.
+// ParseConfig parses config text, YAML or JSON, after replacing ${NAME}
+// and ${NAME:-default} with environment variables. Unknown fields are
+// errors, so that a misspelt option does not pass unnoticed.
 func ParseConfig(text []byte) (Config, error) {
+	text, err := expandEnv(text, lookupEnv)
+	if err != nil {
+		return Config{}, err
+	}
 	var cfg Config
 	dec := yaml.NewDecoder(strings.NewReader(string(text)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
 		return Config{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	cfg.source = &configSource{lines: fieldLines(text)}
 	return cfg, nil
 }
+
+// WithDefaults returns cfg with every unset option at the default the
+// driver uses, as the driver sees it (check-config --print shows it).
+func (cfg Config) WithDefaults() Config { return cfg.withDefaults() }
 
 // withDefaults returns cfg with every unset option at its default.
 func (cfg Config) withDefaults() Config {
@@ -175,6 +222,15 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = 10 * time.Second
+	}
+	if cfg.OutboxTable == "" {
+		cfg.OutboxTable = "mysqletcd_outbox"
+	}
+	if cfg.OutboxSweepAfter == 0 {
+		cfg.OutboxSweepAfter = 5 * time.Second
+	}
+	if cfg.OutboxSweepEvery == 0 {
+		cfg.OutboxSweepEvery = time.Second
 	}
 	if cfg.ElectionTTL == 0 {
 		cfg.ElectionTTL = 10 * time.Second

@@ -17,14 +17,31 @@ import (
 //
 // The mappings are checked against the live schema when the first
 // connection opens; until that works, Connect returns the error.
+//
+// Handles that sql.Open opens with the same DSN share one pipeline (the
+// schema, the syncer's connections, the etcd client and the push workers):
+// resources do not grow with the number of handles, and the pipeline stops
+// when the last of them closes.
 type Connector struct {
+	pipe *pipeline
+	drv  driver.Driver
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// pipeline is what Connectors share: the config, the mysql connector and,
+// from the first connection on, the state.
+type pipeline struct {
 	inner driver.Connector
 	cfg   Config
-	drv   driver.Driver
 
 	mu     sync.Mutex
 	st     *state
+	refs   int
 	closed bool
+	// release takes the pipeline out of the registry that shares it.
+	release func()
 }
 
 // NewConnector wraps a connector of github.com/go-sql-driver/mysql (from
@@ -34,9 +51,8 @@ func NewConnector(inner driver.Connector, cfg Config) (*Connector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Connector{inner: inner, cfg: cfg.withDefaults()}
-	c.drv = &Driver{cfg: &c.cfg}
-	return c, nil
+	p := &pipeline{inner: inner, cfg: cfg.withDefaults(), refs: 1}
+	return &Connector{pipe: p, drv: &Driver{cfg: &p.cfg}}, nil
 }
 
 // OpenDB opens a database handle over a mysql connector, like sql.OpenDB,
@@ -56,9 +72,10 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.reloadIfCreated(ctx)
 	// One sqlmw wrapper per connection: the interceptor is the session,
 	// which holds this connection's transaction state.
-	wrapped := sqlmw.Driver(innerDriver{c.inner}, &session{st: st}).(driver.DriverContext)
+	wrapped := sqlmw.Driver(innerDriver{c.pipe.inner}, &session{st: st}).(driver.DriverContext)
 	wc, err := wrapped.OpenConnector("")
 	if err != nil {
 		return nil, err
@@ -68,20 +85,28 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 
 // state binds the schema and starts the syncer on first use.
 func (c *Connector) state(ctx context.Context) (*state, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+	p := c.pipe
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
 		return nil, ErrClosed
 	}
-	if c.st != nil {
-		return c.st, nil
+	if p.st != nil {
+		return p.st, nil
 	}
-	st, err := start(ctx, c.cfg, c.inner)
+	st, err := start(ctx, p.cfg, p.inner)
 	if err != nil {
 		return nil, err
 	}
-	c.st = st
+	p.st = st
 	return st, nil
+}
+
+// started is the state if the first connection has opened, else nil.
+func (c *Connector) started() *state {
+	c.pipe.mu.Lock()
+	defer c.pipe.mu.Unlock()
+	return c.pipe.st
 }
 
 // Driver returns the mysqletcd driver.
@@ -91,9 +116,7 @@ func (c *Connector) Driver() driver.Driver { return c.drv }
 // been pushed to etcd, or ctx ends. It never turns a committed write into an
 // error: its error only says that the wait ended first.
 func (c *Connector) Flush(ctx context.Context) error {
-	c.mu.Lock()
-	st := c.st
-	c.mu.Unlock()
+	st := c.started()
 	if st == nil {
 		return nil
 	}
@@ -108,7 +131,7 @@ func (c *Connector) Resync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range st.sync.mappings {
+	for _, m := range st.sync.working() {
 		st.sync.requestResync(m)
 	}
 	return st.sync.flush(ctx)
@@ -116,24 +139,37 @@ func (c *Connector) Resync(ctx context.Context) error {
 
 // Stats returns running totals of the push pipeline.
 func (c *Connector) Stats() Stats {
-	c.mu.Lock()
-	st := c.st
-	c.mu.Unlock()
+	st := c.started()
 	if st == nil {
 		return Stats{Fallbacks: map[string]int64{}}
 	}
 	return st.sync.snapshotStats()
 }
 
-// Close pushes what is queued (bounded by Config.DrainTimeout) and stops the
-// connector's goroutines. database/sql calls it from DB.Close.
+// Close releases the connector. When it is the last one sharing its
+// pipeline, Close pushes what is queued (bounded by Config.DrainTimeout)
+// and stops the pipeline's goroutines. database/sql calls it from DB.Close.
 func (c *Connector) Close() error {
-	c.mu.Lock()
-	st := c.st
-	already := c.closed
-	c.closed = true
-	c.mu.Unlock()
-	if already || st == nil {
+	c.closeOnce.Do(func() { c.closeErr = c.pipe.unref() })
+	return c.closeErr
+}
+
+// unref drops one user of the pipeline and stops it after the last.
+func (p *pipeline) unref() error {
+	p.mu.Lock()
+	p.refs--
+	if p.refs > 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	st := p.st
+	release := p.release
+	p.mu.Unlock()
+	if release != nil {
+		release()
+	}
+	if st == nil {
 		return nil
 	}
 	return st.sync.close()

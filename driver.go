@@ -25,6 +25,7 @@ type Driver struct {
 	cfg *Config // set by Register; nil: the DSN or the environment names a file
 
 	mu    sync.Mutex
+	pipes map[string]*pipeline  // by DSN: what the handles of one DSN share
 	byDSN map[string]*Connector // for callers of Open, which has no Close
 }
 
@@ -42,9 +43,45 @@ func Register(name string, cfg Config) error {
 	return nil
 }
 
-// OpenConnector parses the DSN and loads the config; database/sql calls it
-// once per sql.Open.
+// OpenConnector returns a Connector for the DSN; database/sql calls it
+// once per sql.Open. Connectors of one DSN share a pipeline (the config
+// file is read by the first), which stops when the last one closes.
 func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p := d.pipes[dsn]; p != nil {
+		p.mu.Lock()
+		shared := !p.closed
+		if shared {
+			p.refs++
+		}
+		p.mu.Unlock()
+		if shared {
+			return &Connector{pipe: p, drv: d}, nil
+		}
+	}
+	c, err := d.newConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if d.pipes == nil {
+		d.pipes = map[string]*pipeline{}
+	}
+	p := c.pipe
+	d.pipes[dsn] = p
+	p.release = func() {
+		d.mu.Lock()
+		if d.pipes[dsn] == p {
+			delete(d.pipes, dsn)
+		}
+		d.mu.Unlock()
+	}
+	return c, nil
+}
+
+// newConnector parses the DSN, loads the config and makes a Connector with
+// a pipeline of its own.
+func (d *Driver) newConnector(dsn string) (*Connector, error) {
 	mc, params, err := splitDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -81,18 +118,23 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 func (d *Driver) Open(dsn string) (driver.Conn, error) {
 	d.mu.Lock()
 	c := d.byDSN[dsn]
+	d.mu.Unlock()
 	if c == nil {
 		dc, err := d.OpenConnector(dsn)
 		if err != nil {
-			d.mu.Unlock()
 			return nil, err
 		}
-		c = dc.(*Connector)
+		d.mu.Lock()
 		if d.byDSN == nil {
 			d.byDSN = map[string]*Connector{}
 		}
-		d.byDSN[dsn] = c
+		if d.byDSN[dsn] == nil {
+			d.byDSN[dsn] = dc.(*Connector)
+		} else {
+			defer dc.(*Connector).Close() // another caller was first
+		}
+		c = d.byDSN[dsn]
+		d.mu.Unlock()
 	}
-	d.mu.Unlock()
 	return c.Connect(context.Background())
 }

@@ -62,6 +62,11 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 	}
 	var snap *snapshot
 	conflicts := 0
+	// Durable mode: the outbox rows of the keys, read before the rows, are
+	// satisfied once the compare-and-swap succeeds. The sweeper deletes
+	// the rows it claims itself.
+	var outboxIDs []int64
+	outboxRead := s.outbox == "" || ctx.Value(sweepingKey{}) != nil
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -74,6 +79,16 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 			}
 		}
 		s.cfg.Trace.fencesRead(keys)
+		if !outboxRead {
+			// Best effort: rows left in the outbox cost a second push by a
+			// sweeper later, while an error here must not hold the push up.
+			var err error
+			if outboxIDs, err = s.outboxIDs(ctx, m, keys); err != nil && ctx.Err() == nil {
+				s.stats.errors.Add(1)
+				s.report(fmt.Errorf("%s: %w", m, err))
+			}
+			outboxRead = true
+		}
 		rows, err := s.readRows(ctx, m, batch)
 		if err != nil {
 			// The fences read stay valid: a later DB read is only fresher.
@@ -95,6 +110,7 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 		}
 		s.cfg.Trace.swapped(keys, ok)
 		if ok {
+			s.pushedOutbox(outboxIDs)
 			s.countPushed(snap, rows.want)
 			return rows.others, nil
 		}

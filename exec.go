@@ -66,11 +66,16 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 		if err := s.afterImages(ctx, w, args, res, before[i], &caught); err != nil {
 			return abort(err)
 		}
-		if err := s.phantoms(ctx, w, args, res, before[i], &caught); err != nil {
-			return abort(err)
-		}
+	}
+	if err := s.phantoms(ctx, sp, args, res, before, &caught); err != nil {
+		return abort(err)
 	}
 	if wrap {
+		if s.durable() {
+			if err := writeOutbox(ctx, s.conn, s.st.outbox, outboxEntries(&caught)); err != nil {
+				return abort(err)
+			}
+		}
 		// The app's statement has run: its COMMIT must not be skipped
 		// because the app's context ended meanwhile, or the connection
 		// would go back to the pool inside the wrapper's transaction.
@@ -84,6 +89,9 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 		return res, nil
 	}
 	s.record(&caught)
+	if err := s.writePendingOutbox(ctx); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -119,8 +127,11 @@ func (s *session) endWrapper(ctx context.Context, stmt string) error {
 // unique key given by an expression): the table then resyncs.
 func (s *session) beforeImages(ctx context.Context, w *tableWrite, args []driver.NamedValue) (imgs [][]any, unknown bool, err error) {
 	switch {
+	case w.how == captureBefore && w.window != nil:
+		imgs, unknown, err = w.window.images(ctx, s.conn, w, args, s.weakIsolation())
 	case w.how == captureBefore:
-		imgs, err = queryRows(ctx, s.conn, w.before, pickArgs(args, w.beforeParams))
+		query, params, _ := w.imageRead(s.weakIsolation())
+		imgs, err = queryRows(ctx, s.conn, query, pickArgs(args, params))
 	case w.conflicts:
 		query, qargs, ok := w.conflictQuery(args, s.autoInc)
 		if query != "" {

@@ -29,17 +29,23 @@ type session struct {
 	// answers every Exec with args with ErrSkip, without executing it. A
 	// statement-level ErrSkip (a '?' inside a string literal) says nothing
 	// about the next statement and never sets it.
-	skipsArgs    bool
+	skipsArgs bool
+	// foundRows: the connection has clientFoundRows=true, so RowsAffected
+	// counts the rows an UPDATE matched, not those it changed.
+	foundRows    bool
 	autoInc      autoIncrement
 	xa           bool                // inside XA START ... XA COMMIT
 	tablesLocked bool                // LOCK TABLES holds locks
 	prepared     map[string][]*table // SQL-level PREPARE name -> tables its text names
-	prepSchema   map[string]string   // prepared statement text -> default schema then
+	prepSchemas  preparedSchemas     // prepared statement -> default schema then
 	isolation    string              // the session's transaction isolation level
 	isolationVar string              // the name this server gives it
 	// nextIsolationWeak: SET TRANSACTION ISOLATION LEVEL (for the next
 	// transaction only) ran; taken as weak until that transaction begins.
 	nextIsolationWeak bool
+	// pendingOutbox: durable mode's outbox rows for the statement that
+	// just ran, written before the next one.
+	pendingOutbox []outboxEntry
 }
 
 // txCapture is what an open transaction has changed so far.
@@ -58,6 +64,7 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 		return nil, err
 	}
 	s.conn = conn
+	s.foundRows = countsMatchedRows(conn)
 	if err := s.readSessionVars(ctx, true); err != nil {
 		conn.Close()
 		return nil, err
@@ -117,17 +124,21 @@ func (s *session) ConnExecContext(ctx context.Context, conn driver.ExecerContext
 func (s *session) ConnPrepareContext(ctx context.Context, conn driver.ConnPrepareContext, query string) (context.Context, driver.Stmt, error) {
 	stmt, err := conn.PrepareContext(ctx, query)
 	if err == nil {
-		if s.prepSchema == nil || len(s.prepSchema) > 1000 {
-			s.prepSchema = map[string]string{}
-		}
-		s.prepSchema[query] = s.schema
+		s.prepSchemas.remember(stmt, query, s.schema)
 	}
 	return ctx, stmt, err
 }
 
-// stmtSchema is the default schema a prepared statement was prepared in.
-func (s *session) stmtSchema(query string) string {
-	if schema, ok := s.prepSchema[query]; ok {
+// StmtClose closes a prepared statement and forgets its schema.
+func (s *session) StmtClose(ctx context.Context, stmt driver.Stmt) error {
+	s.prepSchemas.forget(stmt)
+	return stmt.Close()
+}
+
+// stmtSchema is the default schema a prepared statement was prepared in,
+// or the session's when the statement is unknown.
+func (s *session) stmtSchema(stmt any, query string) string {
+	if schema, ok := s.prepSchemas.schemaOf(stmt, query); ok {
 		return schema
 	}
 	return s.schema
@@ -135,7 +146,7 @@ func (s *session) stmtSchema(query string) string {
 
 // StmtExecContext runs a prepared statement through the capture plan.
 func (s *session) StmtExecContext(ctx context.Context, stmt driver.StmtExecContext, query string, args []driver.NamedValue) (driver.Result, error) {
-	p := s.st.plan(s.stmtSchema(query), query)
+	p := s.st.plan(s.stmtSchema(stmt, query), query)
 	if p.passThrough {
 		res, err := stmt.ExecContext(ctx, args)
 		if err != nil {
@@ -162,7 +173,7 @@ func (s *session) ConnQueryContext(ctx context.Context, conn driver.QueryerConte
 
 // StmtQueryContext is ConnQueryContext for prepared statements.
 func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryContext, query string, args []driver.NamedValue) (context.Context, driver.Rows, error) {
-	p := s.st.plan(s.stmtSchema(query), query)
+	p := s.st.plan(s.stmtSchema(stmt, query), query)
 	if p.passThrough {
 		rows, err := stmt.QueryContext(ctx, args)
 		if err != nil {
@@ -177,7 +188,16 @@ func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryCon
 // transaction.
 func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedValue, run func() (driver.Result, error)) (driver.Result, error) {
 	p = p.forArgs(args)
-	if !p.single || p.stmts[0].kind == sqlparse.Other || len(p.stmts[0].writes) == 0 || !needsImages(p.stmts[0].writes) {
+	images := p.single && p.stmts[0].kind != sqlparse.Other && len(p.stmts[0].writes) > 0 && needsImages(p.stmts[0].writes)
+	if s.durable() {
+		if err := s.preRecordResyncs(ctx, p); err != nil {
+			return nil, err
+		}
+		if !images && s.wrapsForOutbox(p) {
+			return s.execWrappedForOutbox(ctx, p, args, run)
+		}
+	}
+	if !images {
 		res, err := run()
 		if errors.Is(err, driver.ErrSkip) {
 			// Not executed (mysql could not interpolate this statement):
@@ -192,6 +212,9 @@ func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedV
 			s.apply(ctx, p, args, res, err)
 		default:
 			s.apply(ctx, p, args, res, nil)
+			if werr := s.writePendingOutbox(ctx); werr != nil {
+				return nil, werr
+			}
 		}
 		return res, err
 	}
@@ -236,6 +259,9 @@ func (s *session) RowsClose(ctx context.Context, rows driver.Rows) error {
 	err := rows.Close()
 	if pq, ok := ctx.Value(pendingQueryKey{}).(*pendingQuery); ok {
 		s.apply(ctx, pq.p, pq.args, resultOfRows{}, nil)
+		if werr := s.writePendingOutbox(ctx); werr != nil && err == nil {
+			err = werr
+		}
 	}
 	return err
 }

@@ -118,6 +118,9 @@ func (c *Connector) Reconcile(ctx context.Context, opts ReconcileOptions) (*Reco
 
 // reconcile runs the passes; wait says to wait for the pushes they queued.
 func (s *syncer) reconcile(ctx context.Context, opts ReconcileOptions, wait bool) (*ReconcileReport, error) {
+	if s.reloadSchema != nil {
+		s.reloadSchema(ctx) // DDL made behind the driver's back
+	}
 	maps, err := s.selectMappings(opts.Tables)
 	if err != nil {
 		return nil, err
@@ -155,12 +158,12 @@ func (s *syncer) reconcile(ctx context.Context, opts ReconcileOptions, wait bool
 // none is named.
 func (s *syncer) selectMappings(tables []string) ([]*mapping, error) {
 	if len(tables) == 0 {
-		return s.mappings, nil
+		return s.working(), nil
 	}
 	var out []*mapping
 	for _, name := range tables {
 		found := false
-		for _, m := range s.mappings {
+		for _, m := range s.working() {
 			if strings.EqualFold(name, m.table.name) || strings.EqualFold(name, m.table.qualified()) ||
 				strings.EqualFold(name, m.cfg.Table) {
 				out = appendMapping(out, m)
@@ -176,7 +179,7 @@ func (s *syncer) selectMappings(tables []string) ([]*mapping, error) {
 
 func (s *syncer) mappedTables() string {
 	var names []string
-	for _, m := range s.mappings {
+	for _, m := range s.working() {
 		names = append(names, m.table.qualified())
 	}
 	return strings.Join(names, ", ")

@@ -15,7 +15,7 @@ func TestMappingsAreCheckedAgainstTheLiveSchema(t *testing.T) {
 		m    Mapping
 		want string
 	}{
-		{"unknown table", Mapping{Table: "people", Key: "{p}/u/{id}"}, `tables[0].table: table t_`},
+		{"unknown table, strict", Mapping{Table: "people", Key: "{p}/u/{id}"}, `tables[0].table: table t_`},
 		{"unknown key column", Mapping{Table: "users", Key: "{p}/u/{uid}"}, `tables[0].key: column "uid" of `},
 		{"nullable key column", Mapping{Table: "users", Key: "{p}/u/{nick}"}, `tables[0].key: column "nick" of `},
 		{"key that is not unique", Mapping{Table: "users", Key: "{p}/u/{team}"}, "tables[0].key: columns team of "},
@@ -26,6 +26,7 @@ func TestMappingsAreCheckedAgainstTheLiveSchema(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, schema, tt.m)
+			e.cfg.Strict = true
 			db, _ := e.open(nil)
 			err := db.Ping()
 			if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), tt.want) {

@@ -13,6 +13,7 @@ import (
 // rows of a transactional table, but some still commit (COMMIT itself,
 // DDL's implicit commit).
 func (s *session) apply(ctx context.Context, p *plan, args []driver.NamedValue, res driver.Result, err error) {
+	defer s.reloadAfterDDL(ctx, p, err)
 	for _, sp := range p.stmts {
 		s.implicitCommit(ctx, sp)
 		if err != nil {
@@ -158,7 +159,7 @@ func (s *session) prepare(sp stmtPlan) {
 func (s *session) executed(name string, c *capture) {
 	tables, ok := s.prepared[name]
 	if !ok {
-		tables = s.st.tableList
+		tables = s.st.cat.Load().tableList
 	}
 	for _, t := range tables {
 		c.resync(t, reasonUnsupported)
@@ -190,4 +191,18 @@ func (s *session) afterFailedText(ctx context.Context, p *plan) {
 	}
 	s.st.sync.enqueueCapture(&c)
 	s.record(&c)
+}
+
+// reloadAfterDDL reads the schema again after DDL that may have changed a
+// mapped table or created one a mapping waits for.
+func (s *session) reloadAfterDDL(ctx context.Context, p *plan, err error) {
+	if err != nil && p.single {
+		return // failed DDL changes nothing
+	}
+	for _, sp := range p.stmts {
+		if sp.kind == sqlparse.DDL && !sp.temporary {
+			s.st.reload(ctx)
+			return
+		}
+	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
-	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -15,95 +17,70 @@ import (
 )
 
 // state is what a Connector builds when its first connection opens: the
-// mappings bound to the live schema, the plan cache and the syncer.
+// mappings bound to the live schema (the catalog, reloaded after DDL), and
+// the syncer.
 type state struct {
-	cfg       Config
-	tables    map[string]*table // by lower-case "schema.table"
-	tableList []*table
-	cascades  map[string][]*table // parent "schema.table" -> mapped tables its writes cascade into
-	views     map[string][]*table // "schema.view" -> mapped tables it is defined over
-	plans     planCache
+	cfg Config
+	cat atomic.Pointer[catalog]
+	db  *sql.DB // the syncer's pool, not intercepted: schema reads
+	// reloadMu serialises catalog reloads.
+	reloadMu sync.Mutex
 	// beforeImageRead, when set (tests only), runs between a write's
 	// before-image and the write itself.
 	beforeImageRead func()
 	sync            *syncer
+	outbox          string // durable mode: the quoted outbox table
 }
 
 // start validates the mappings against the live schema and starts the
 // syncer. inner is the mysql connector; its connections are not intercepted.
+// A mapping whose table does not exist yet is a warning (an error with
+// Config.Strict): it starts working when DDL through the driver, or a check
+// at a later connection, finds its table.
 func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, error) {
 	db := sql.OpenDB(readerConnector{inner})
 	db.SetMaxOpenConns(cfg.Workers + 2)
 	db.SetMaxIdleConns(cfg.Workers + 2)
-	st, err := bindSchema(ctx, cfg, db)
+	cat, problems, err := loadCatalog(ctx, cfg, db)
+	if err == nil {
+		err = startProblems(cfg, problems)
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	var outbox string
+	if cfg.Durable {
+		if outbox, err = prepareOutbox(ctx, db, cfg.OutboxTable); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	etcd, err := newEtcdClient(cfg.Etcd)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	mappings := make([]*mapping, 0, len(cfg.Tables))
-	for _, t := range st.tableList {
-		mappings = append(mappings, t.mappings...)
-	}
-	st.sync = newSyncer(cfg, etcd, db, st.tables, mappings)
+	st := &state{cfg: cfg, db: db, outbox: outbox}
+	st.cat.Store(cat)
+	st.sync = newSyncer(cfg, etcd, db, cat.mappings, outbox, st.reload)
+	st.sync.setCatalog(cat)
 	return st, nil
 }
 
-// bindSchema reads each mapped table and binds its mappings.
-func bindSchema(ctx context.Context, cfg Config, db *sql.DB) (*state, error) {
-	var current sql.NullString
-	if err := db.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&current); err != nil {
-		return nil, fmt.Errorf("mysqletcd: read the default database: %w", err)
-	}
-	st := &state{cfg: cfg, tables: map[string]*table{}, plans: planCache{max: 10000}}
-	for i, mc := range cfg.Tables {
-		m, err := newMapping(i, mc)
-		if err != nil {
-			return nil, err
+// startProblems turns what the first schema read found into the open's
+// error: every problem but a missing table, which is a warning unless
+// Config.Strict.
+func startProblems(cfg Config, problems []mappingProblem) error {
+	var errs []error
+	for _, p := range problems {
+		if p.missing && !cfg.Strict {
+			cfg.Logger.Warn("mysqletcd: mapped table does not exist yet; the mapping starts working when it is created", "err", p.err)
+			continue
 		}
-		schema, name, ok := strings.Cut(mc.Table, ".")
-		if !ok {
-			schema, name = current.String, mc.Table
-			if schema == "" {
-				return nil, m.schemaErr("table", "%q names no database and the DSN has none: write db.%s or add /<database> to the DSN", mc.Table, mc.Table)
-			}
-		}
-		key := strings.ToLower(schema + "." + name)
-		t := st.tables[key]
-		if t == nil {
-			var found bool
-			if t, found, err = loadTable(ctx, db, schema, name); err != nil {
-				return nil, fmt.Errorf("mysqletcd: %s: %w", m.field("table"), err)
-			}
-			if !found {
-				return nil, m.schemaErr("table", "table %s.%s does not exist: create it, or fix the name", schema, name)
-			}
-			st.tables[key] = t
-			st.tableList = append(st.tableList, t)
-		}
-		if err := m.bind(t, cfg.FencePrefix); err != nil {
-			return nil, err
-		}
-		if err := checkWhere(ctx, db, m); err != nil {
-			return nil, err
-		}
-		t.mappings = append(t.mappings, m)
+		errs = append(errs, p.err)
 	}
-	for _, t := range st.tableList {
-		t.finish()
-	}
-	var err error
-	if st.cascades, err = loadCascades(ctx, db, st.tableList); err != nil {
-		return nil, fmt.Errorf("mysqletcd: read foreign keys: %w", err)
-	}
-	if st.views, err = loadViews(ctx, db, st.tableList); err != nil {
-		return nil, fmt.Errorf("mysqletcd: read views: %w", err)
-	}
-	return st, nil
+	return errors.Join(errs...)
 }
 
 func newMapping(i int, mc Mapping) (*mapping, error) {

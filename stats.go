@@ -29,6 +29,11 @@ type Stats struct {
 	// the elected leader, and DriftFixed the differences they found.
 	AntiEntropyRuns int64
 	DriftFixed      int64
+	// MappingErrors counts mappings found not to fit their table after DDL.
+	MappingErrors int64
+	// Swept counts outbox rows this process's sweeper pushed: keys that a
+	// process (maybe this one) committed and did not push in time.
+	Swept int64
 	// AntiEntropyLeader says this process leads anti-entropy now.
 	AntiEntropyLeader bool
 	// Fallbacks counts table resyncs by reason: "queue-full",
@@ -52,6 +57,8 @@ func (s *syncer) snapshotStats() Stats {
 		AntiEntropyRuns:   s.stats.antiEntropyRuns.Load(),
 		DriftFixed:        s.stats.driftFixed.Load(),
 		AntiEntropyLeader: s.leading.Load(),
+		Swept:             s.stats.swept.Load(),
+		MappingErrors:     s.stats.mappingErrors.Load(),
 		Fallbacks:         map[string]int64{},
 		Queued:            s.q.len(),
 	}

@@ -17,13 +17,18 @@ import (
 // that push batches through the fence protocol, and the table resyncs.
 // It is safe for concurrent use; close stops every goroutine it started.
 type syncer struct {
-	cfg      Config
-	etcd     *clientv3.Client
-	db       *sql.DB // not intercepted: the fresh re-reads
-	mappings []*mapping
-	tables   map[string]*table // by lower-case "schema.table"
-	q        *queue
-	stats    counters
+	cfg  Config
+	etcd *clientv3.Client
+	db   *sql.DB // not intercepted: the fresh re-reads
+	// maps holds the mappings that work now, indexed like Config.Tables
+	// (nil where one does not); a catalog reload replaces it.
+	maps atomic.Pointer[[]*mapping]
+	// reloadSchema reads the schema again (set by start): a reconcile
+	// first catches up with DDL made behind the driver's back.
+	reloadSchema func(context.Context)
+	missing      atomic.Pointer[[]string] // tables of mappings that wait for them
+	q            *queue
+	stats        counters
 
 	ctx    context.Context // the syncer's lifetime; cancelled by close
 	cancel context.CancelFunc
@@ -35,23 +40,39 @@ type syncer struct {
 	resyncKick chan struct{}
 
 	leading atomic.Bool // this process leads anti-entropy
+
+	// Durable mode: the quoted outbox table ("" when off), and the ids of
+	// outbox rows pushes have satisfied, for the deleter.
+	outbox     string
+	outboxDone chan []int64
 }
 
-func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, tables map[string]*table, mappings []*mapping) *syncer {
+// newSyncer starts the pipeline. outbox is the quoted outbox table in
+// durable mode, "" otherwise; reloadSchema reads the schema again.
+func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, mappings []*mapping, outbox string, reloadSchema func(context.Context)) *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &syncer{
-		cfg: cfg, etcd: etcd, db: db, tables: tables, mappings: mappings,
-		q:          newQueue(cfg.QueueSize),
-		ctx:        ctx,
-		cancel:     cancel,
-		resyncKick: make(chan struct{}, 1),
+		cfg: cfg, etcd: etcd, db: db,
+		q:            newQueue(cfg.QueueSize),
+		ctx:          ctx,
+		cancel:       cancel,
+		resyncKick:   make(chan struct{}, 1),
+		outbox:       outbox,
+		outboxDone:   make(chan []int64, 64),
+		reloadSchema: reloadSchema,
 	}
+	s.maps.Store(&mappings)
+	s.missing.Store(&[]string{})
 	for range cfg.Workers {
 		s.wg.Go(s.work)
 	}
 	s.wg.Go(s.resyncLoop)
 	if cfg.ReconcileEvery > 0 {
 		s.wg.Go(s.antiEntropy)
+	}
+	if outbox != "" {
+		s.wg.Go(s.outboxDeleter)
+		s.wg.Go(s.outboxSweeper)
 	}
 	return s
 }
@@ -63,9 +84,11 @@ func (s *syncer) work() {
 		if m == nil {
 			return
 		}
-		others, err := s.push(s.ctx, m, batch)
-		if err == nil && len(others) > 0 {
-			s.enqueue(others) // before done: the syncer must not look idle in between
+		if pm := s.currentOf(m); pm != nil {
+			others, err := s.push(s.ctx, pm, batch)
+			if err == nil && len(others) > 0 {
+				s.enqueue(others) // before done: the syncer must not look idle in between
+			}
 		}
 		s.q.done(m, batch)
 	}
@@ -118,9 +141,19 @@ func (s *syncer) resyncLoop() {
 // runResync resyncs a mapping, trying again with backoff until it works or
 // the syncer closes.
 func (s *syncer) runResync(m *mapping) {
+	var outboxIDs []int64 // durable mode: the resync rows this resync satisfies
 	for attempt := 1; ; attempt++ {
-		err := s.resync(s.ctx, m)
+		cur := s.currentOf(m)
+		if cur == nil {
+			return // it no longer fits its table: reported by the reload
+		}
+		ids, err := s.outboxIDs(s.ctx, cur, []string{""})
 		if err == nil {
+			outboxIDs = append(outboxIDs, ids...)
+			err = s.resync(s.ctx, cur)
+		}
+		if err == nil {
+			s.pushedOutbox(outboxIDs)
 			s.stats.resyncs.Add(1)
 			return
 		}
@@ -213,9 +246,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // counters are the syncer's running totals; Stats reads them.
 type counters struct {
-	captured, puts, deletes, unchanged, conflicts, errors, resyncs, reconciles, fencesCollected, antiEntropyRuns, driftFixed atomic.Int64
-	tooLarge                                                                                                                 atomic.Int64
-	fallbacks                                                                                                                sync.Map // reason -> *atomic.Int64
+	captured, puts, deletes, unchanged, conflicts, errors, resyncs, reconciles, fencesCollected, antiEntropyRuns, driftFixed, swept, mappingErrors atomic.Int64
+	tooLarge                                                                                                                                       atomic.Int64
+	fallbacks                                                                                                                                      sync.Map // reason -> *atomic.Int64
 }
 
 func (c *counters) fallback(reason string) {

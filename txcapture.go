@@ -85,6 +85,10 @@ func (s *session) record(c *capture) {
 	if s.tx == nil {
 		s.tx = &txCapture{}
 	}
+	if s.durable() {
+		s.noteOutbox(c, func() { s.tx.add(c, s.st.cfg.MaxTxKeys) })
+		return
+	}
 	s.tx.add(c, s.st.cfg.MaxTxKeys)
 }
 

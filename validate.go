@@ -15,7 +15,7 @@ import (
 func (cfg Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%w: %s%s: %s", ErrConfig, cfg.source.locate(field), field, fmt.Sprintf(format, args...)))
 	}
 	if len(cfg.Etcd.Endpoints) == 0 {
 		bad("etcd.endpoints", "is empty: list the etcd client URLs, such as [127.0.0.1:2379]")
@@ -29,6 +29,14 @@ func (cfg Config) Validate() error {
 	for name, v := range map[string]int{"queue-size": cfg.QueueSize, "max-tx-keys": cfg.MaxTxKeys, "workers": cfg.Workers} {
 		if v < 0 {
 			bad(name, "is %d: use a positive number, or leave it out for the default", v)
+		}
+	}
+	if cfg.OutboxSweepAfter < 0 || cfg.OutboxSweepEvery < 0 {
+		bad("outbox-sweep-after/outbox-sweep-every", "is negative: use a positive duration, or leave it out for the default")
+	}
+	for i, m := range cfg.Tables {
+		if cfg.Durable && len(m.Key) > 512 {
+			bad(fmt.Sprintf("tables[%d].key", i), "is %d bytes long: durable mode records it in the outbox, which takes at most 512", len(m.Key))
 		}
 	}
 	if cfg.ReconcileEvery < 0 {

@@ -4,20 +4,11 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/mysqletcd/mysqletcd/internal/testenv"
 )
 
-func TestUsageErrorsExitWithTwo(t *testing.T) {
-	for _, args := range [][]string{nil, {"frobnicate"}} {
-		var out, errOut bytes.Buffer
-		if code := run(args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "Usage:") {
-			t.Errorf("run(%q) = %d, stderr %q; want 2 and the usage", args, code, errOut.String())
-		}
-	}
-	var out bytes.Buffer
-	if code := run([]string{"--help"}, &out, &out); code != 0 || !strings.Contains(out.String(), "mysqletcd demo") {
-		t.Errorf("--help = %d, %q", code, out.String())
-	}
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func TestDemoShowsTheNaiveWriteStaleAndTheDriverConsistent(t *testing.T) {
 	var out, errOut bytes.Buffer

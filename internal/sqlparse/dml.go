@@ -105,6 +105,9 @@ func (w *worker) dmlFragments(st *Statement, srcs []source, c dmlClauses) error 
 			return err
 		}
 		st.OrderColumns = orderColumns(c.order)
+		if st.OrderItems, err = w.orderItems(c.order); err != nil {
+			return err
+		}
 	}
 	if c.limit != nil && c.limit.Count != nil {
 		if st.Limit, err = w.fragment("limit", c.limit, limitValues{c.limit}); err != nil {
@@ -132,6 +135,22 @@ func orderColumns(order *ast.OrderByClause) []string {
 		cols = append(cols, c.Name.Name.O)
 	}
 	return cols
+}
+
+// orderItems restores each ORDER BY item's expression on its own.
+func (w *worker) orderItems(order *ast.OrderByClause) ([]OrderItem, error) {
+	items := make([]OrderItem, len(order.Items))
+	for i, it := range order.Items {
+		f, err := w.fragment("order by item", it.Expr, it.Expr)
+		if err != nil {
+			return nil, err
+		}
+		items[i].Expr = f
+		if c, ok := unparen(it.Expr).(*ast.ColumnNameExpr); ok {
+			items[i].Column = c.Name.Name.O
+		}
+	}
+	return items, nil
 }
 
 // lockSubqueries gives every SELECT under n a FOR UPDATE clause, except the

@@ -80,6 +80,14 @@ type Fragment struct {
 	Params []int
 }
 
+// OrderItem is one ORDER BY item: its expression, which a select list can
+// take as it is, and the column's name (unqualified) when the item is a
+// plain column.
+type OrderItem struct {
+	Expr   *Fragment
+	Column string
+}
+
 // Statement is one parsed statement.
 type Statement struct {
 	Kind Kind
@@ -105,8 +113,10 @@ type Statement struct {
 	// expression. With LIMIT, they tell whether the order picks the rows
 	// deterministically.
 	OrderColumns []string
-	Limit        *Fragment // LIMIT count (and offset, as "o, c"), nil when none
-	MultiTable   bool      // joins, several target tables, USING, or a WITH clause
+	// OrderItems are the ORDER BY items one by one, without ASC or DESC.
+	OrderItems []OrderItem
+	Limit      *Fragment // LIMIT count (and offset, as "o, c"), nil when none
+	MultiTable bool      // joins, several target tables, USING, or a WITH clause
 	// WhereEq are the top-level AND-ed "column = constant" conditions of
 	// a single-table WHERE (either side may be the column), the column
 	// unqualified or qualified with the target table. Empty when the WHERE

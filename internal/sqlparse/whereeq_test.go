@@ -56,3 +56,19 @@ func TestOrderColumnsListPlainColumnsOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestOrderItemsRestoreEachExpressionWithoutItsDirection(t *testing.T) {
+	stmts, err := Parse("UPDATE jobs AS j SET s = ? ORDER BY prio DESC, FIELD(k, ?, ?), j.b ASC, (c) LIMIT ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []OrderItem{
+		{Expr: frag("`prio`"), Column: "prio"},
+		{Expr: frag("FIELD(`k`, ?, ?)", 1, 2), Column: ""},
+		{Expr: frag("`jobs`.`b`"), Column: "b"},
+		{Expr: frag("(`c`)"), Column: "c"},
+	}
+	if got := stmts[0].OrderItems; !reflect.DeepEqual(got, want) {
+		t.Errorf("OrderItems =\n%+v\nwant\n%+v", got, want)
+	}
+}
