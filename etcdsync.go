@@ -99,7 +99,7 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 		ok, next, err := s.swap(ctx, m, keys, snap, rows.want)
 		if isTooLarge(err) {
 			// Refused unread, so not applied: split, or give the key up.
-			return s.tooLarge(ctx, m, batch, rows, err)
+			return s.tooLarge(ctx, m, batch, rows, outboxIDs, err)
 		}
 		if err != nil {
 			// The outcome is unknown: it may have been applied. Start again
@@ -148,11 +148,13 @@ func (s *syncer) split(ctx context.Context, m *mapping, batch []item) ([]item, e
 // held, since a delete would tell watchers that a row that exists is gone.
 // Nothing is written for it, not even its fence, so the ordering of other
 // pushes of the key is untouched; the next write that makes the row fit is
-// pushed as usual.
-func (s *syncer) tooLarge(ctx context.Context, m *mapping, batch []item, rows rowsRead, err error) ([]item, error) {
+// pushed as usual. Its outbox rows are satisfied as by a push: a sweeper
+// would only fail the same way.
+func (s *syncer) tooLarge(ctx context.Context, m *mapping, batch []item, rows rowsRead, outboxIDs []int64, err error) ([]item, error) {
 	if len(batch) > 1 {
-		return s.split(ctx, m, batch)
+		return s.split(ctx, m, batch) // each half reads its own outbox rows
 	}
+	s.pushedOutbox(outboxIDs)
 	s.stats.tooLarge.Add(1)
 	s.report(fmt.Errorf("%w: table %s, key %s: value of %d bytes not pushed, etcd keeps its previous value: %w",
 		ErrValueTooLarge, m.table.qualified(), batch[0].key, len(rows.want[0]), err))
