@@ -50,6 +50,10 @@ type tableWrite struct {
 	// rows found by any unique key; read them first.
 	conflicts bool
 
+	// timeDependent: the WHERE calls the clock or RAND(), so rows may
+	// start to match between the before-image and the write (phantoms.go).
+	timeDependent bool
+
 	// captureBefore: the SELECT of t.idCols with the statement's WHERE,
 	// ORDER BY and LIMIT, and the indices of the args it needs.
 	before       string
@@ -109,6 +113,11 @@ func planInsert(t *table, s sqlparse.Statement) *tableWrite {
 	}
 	w := &tableWrite{t: t, how: captureValues, rows: s.Rows, idIdx: indicesIn(cols, t.idCols),
 		plainInsert: s.Kind == sqlparse.Insert && !s.Ignore && len(s.OnDuplicate) == 0}
+	for i, c := range t.idCols {
+		if col, _ := t.column(c); col.insertSet {
+			w.idIdx[i] = -1 // a trigger decides it: not known from the statement
+		}
+	}
 	for _, row := range s.Rows {
 		if len(row) != len(cols) {
 			return resyncWrite(t, reasonUnsupported) // the server rejects it anyway
@@ -128,7 +137,13 @@ func planInsert(t *table, s sqlparse.Statement) *tableWrite {
 		w.conflictsPinned = t.conflictsPinnedByKey()
 		w.conflicts = !w.conflictsPinned
 		for _, u := range t.uniques {
-			w.uniqueIdx = append(w.uniqueIdx, indicesIn(cols, u))
+			idx := indicesIn(cols, u)
+			for i, c := range u {
+				if col, _ := t.column(c); col.insertSet {
+					idx[i] = -1 // a trigger decides it
+				}
+			}
+			w.uniqueIdx = append(w.uniqueIdx, idx)
 		}
 	}
 	return w
@@ -191,7 +206,7 @@ func planUpdateDelete(t *table, ref string, s sqlparse.Statement) *tableWrite {
 // planBefore plans the before-image of an UPDATE or DELETE, and for an
 // UPDATE that sets key columns, the after-image of the rows it moves.
 func planBefore(t *table, ref string, s sqlparse.Statement, sets []sqlparse.Assignment, setsID bool) *tableWrite {
-	w := &tableWrite{t: t, how: captureBefore, after: setsID}
+	w := &tableWrite{t: t, how: captureBefore, after: setsID, timeDependent: dependsOnTime(s)}
 	for _, c := range t.rowID {
 		if col, _ := t.column(c); setsID && col.implicit {
 			return resyncWrite(t, reasonUnsupported) // the new row id is the server's
@@ -379,6 +394,32 @@ func (t *table) changesIDImplicitly() bool {
 	for _, n := range t.idCols {
 		if c, _ := t.column(n); c.implicit {
 			return true
+		}
+	}
+	return false
+}
+
+// timeFunctions give another value to the write than to its before-image,
+// which runs a moment earlier.
+var timeFunctions = []string{
+	"now(", "current_timestamp", "sysdate(", "curdate(", "current_date", "curtime(", "current_time",
+	"localtime", "utc_timestamp", "utc_date", "utc_time", "unix_timestamp()", "rand(", "uuid(",
+}
+
+// dependsOnTime reports whether which rows a write reaches depends on when
+// it runs: its WHERE (or joins, or WITH) calls the clock or RAND(). A row
+// may then start to match between the before-image and the write, as a
+// phantom does, and the same checks catch it.
+func dependsOnTime(s sqlparse.Statement) bool {
+	for _, f := range []*sqlparse.Fragment{s.Where, s.From, s.With} {
+		if f == nil {
+			continue
+		}
+		text := strings.ToLower(f.SQL)
+		for _, fn := range timeFunctions {
+			if strings.Contains(text, fn) {
+				return true
+			}
 		}
 	}
 	return false

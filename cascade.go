@@ -89,9 +89,9 @@ func loadViews(ctx context.Context, db *sql.DB, tables []*table) (map[string][]*
 }
 
 // cascadeWrites resyncs the mapped tables a statement's writes may reach
-// without naming them: through foreign key cascades, or through a view.
+// without naming them: through foreign key cascades, a view, or triggers.
 func (st *catalog) cascadeWrites(schema string, s sqlparse.Statement) []*tableWrite {
-	if len(st.cascades) == 0 && len(st.views) == 0 {
+	if len(st.cascades) == 0 && len(st.views) == 0 && len(st.triggers) == 0 {
 		return nil
 	}
 	var children []*table
@@ -107,6 +107,7 @@ func (st *catalog) cascadeWrites(schema string, s sqlparse.Statement) []*tableWr
 	switch s.Kind {
 	case sqlparse.Insert, sqlparse.Replace, sqlparse.Update, sqlparse.Delete, sqlparse.LoadData:
 		add(st.views)
+		add(st.triggers)
 	}
 	if s.Kind == sqlparse.Update || s.Kind == sqlparse.Delete || s.Kind == sqlparse.Replace ||
 		s.Kind == sqlparse.Insert && len(s.OnDuplicate) > 0 {
@@ -118,11 +119,11 @@ func (st *catalog) cascadeWrites(schema string, s sqlparse.Statement) []*tableWr
 // namesCascadeParent reports whether the text may name a table or view
 // whose writes reach a mapped table.
 func (st *catalog) namesCascadeParent(text string) bool {
-	if len(st.cascades) == 0 && len(st.views) == 0 {
+	if len(st.cascades) == 0 && len(st.views) == 0 && len(st.triggers) == 0 {
 		return false
 	}
 	lower := strings.ToLower(text)
-	for _, m := range []map[string][]*table{st.cascades, st.views} {
+	for _, m := range []map[string][]*table{st.cascades, st.views, st.triggers} {
 		for key := range m {
 			_, name, _ := strings.Cut(key, ".")
 			if strings.Contains(lower, name) {

@@ -16,6 +16,7 @@ type catalog struct {
 	tableList []*table
 	cascades  map[string][]*table // parent "schema.table" -> mapped tables its writes cascade into
 	views     map[string][]*table // "schema.view" -> mapped tables it is defined over
+	triggers  map[string][]*table // "schema.table" -> mapped tables its triggers write
 	plans     planCache
 	// mappings is indexed like Config.Tables; nil where the mapping does
 	// not work now (missing lists those whose table does not exist).
@@ -94,6 +95,9 @@ func loadCatalog(ctx context.Context, cfg Config, db *sql.DB) (cat *catalog, pro
 	}
 	if cat.views, err = loadViews(ctx, db, cat.tableList); err != nil {
 		return nil, nil, fmt.Errorf("mysqletcd: read views: %w", err)
+	}
+	if cat.triggers, err = loadTriggers(ctx, db, cat.tableList); err != nil {
+		return nil, nil, fmt.Errorf("mysqletcd: read triggers: %w", err)
 	}
 	return cat, problems, nil
 }

@@ -128,9 +128,9 @@ func (s *session) endWrapper(ctx context.Context, stmt string) error {
 func (s *session) beforeImages(ctx context.Context, w *tableWrite, args []driver.NamedValue) (imgs [][]any, unknown bool, err error) {
 	switch {
 	case w.how == captureBefore && w.window != nil:
-		imgs, unknown, err = w.window.images(ctx, s.conn, w, args, s.weakIsolation())
+		imgs, unknown, err = w.window.images(ctx, s.conn, w, args, s.phantomsPossible([]*tableWrite{w}))
 	case w.how == captureBefore:
-		query, params, _ := w.imageRead(s.weakIsolation())
+		query, params, _ := w.imageRead(s.phantomsPossible([]*tableWrite{w}))
 		imgs, err = queryRows(ctx, s.conn, query, pickArgs(args, params))
 	case w.conflicts:
 		query, qargs, ok := w.conflictQuery(args, s.autoInc)

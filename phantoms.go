@@ -53,6 +53,21 @@ func (s *session) weakIsolation() bool {
 	return weakLevel(s.isolation)
 }
 
+// phantomsPossible reports whether writes may reach rows their
+// before-images did not read: under weak isolation, or with a WHERE that
+// depends on the time.
+func (s *session) phantomsPossible(writes []*tableWrite) bool {
+	if s.weakIsolation() {
+		return true
+	}
+	for _, w := range writes {
+		if w.timeDependent {
+			return true
+		}
+	}
+	return false
+}
+
 func weakLevel(level string) bool {
 	l := strings.ToUpper(strings.ReplaceAll(level, "-", " "))
 	return strings.Contains(l, "READ COMMITTED") || strings.Contains(l, "READ UNCOMMITTED")
@@ -78,7 +93,7 @@ func isolationOf(opts driver.TxOptions) string {
 // before-images having read them, or resyncs the tables when it cannot.
 // before holds each write's before-image rows.
 func (s *session) phantoms(ctx context.Context, sp stmtPlan, args []driver.NamedValue, res driver.Result, before [][][]any, c *capture) error {
-	if !s.weakIsolation() || !needsImages(sp.writes) {
+	if !s.phantomsPossible(sp.writes) || !needsImages(sp.writes) {
 		return nil
 	}
 	n, err := res.RowsAffected()

@@ -36,7 +36,8 @@ type column struct {
 	collation string // COLLATION_NAME; empty for non-character types
 	unsigned  bool   // an UNSIGNED number
 	maxLen    int64  // CHARACTER_MAXIMUM_LENGTH: characters, or bytes for binary types
-	implicit  bool   // the server changes it on its own (ON UPDATE, GENERATED)
+	implicit  bool   // the server changes it on its own (ON UPDATE, GENERATED, a BEFORE UPDATE trigger)
+	insertSet bool   // a BEFORE INSERT trigger sets it: an INSERT's value is not the row's
 	json      bool   // JSON, or MariaDB's LONGTEXT with a json_valid check
 }
 

@@ -56,7 +56,7 @@ func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, err
 			return nil, err
 		}
 	}
-	etcd, err := newEtcdClient(cfg.Etcd)
+	etcd, releaseEtcd, err := acquireEtcd(cfg.Etcd)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -64,6 +64,7 @@ func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, err
 	st := &state{cfg: cfg, db: db, outbox: outbox}
 	st.cat.Store(cat)
 	st.sync = newSyncer(cfg, etcd, db, cat.mappings, outbox, st.reload)
+	st.sync.releaseEtcd = releaseEtcd
 	st.sync.setCatalog(cat)
 	return st, nil
 }

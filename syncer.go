@@ -20,6 +20,9 @@ type syncer struct {
 	cfg  Config
 	etcd *clientv3.Client
 	db   *sql.DB // not intercepted: the fresh re-reads
+	// releaseEtcd gives the client back to the process's shared ones
+	// (set by start; nil: close it).
+	releaseEtcd func() error
 	// maps holds the mappings that work now, indexed like Config.Tables
 	// (nil where one does not); a catalog reload replaces it.
 	maps atomic.Pointer[[]*mapping]
@@ -206,7 +209,11 @@ func (s *syncer) close() error {
 	s.cancel()
 	s.q.close()
 	s.wg.Wait()
-	return errors.Join(err, s.etcd.Close(), s.db.Close())
+	release := s.releaseEtcd
+	if release == nil {
+		release = s.etcd.Close
+	}
+	return errors.Join(err, release(), s.db.Close())
 }
 
 // report logs a sync error and hands it to Config.OnError.
