@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 )
 
@@ -81,6 +82,11 @@ type Config struct {
 	Trace *PushTrace `yaml:"-"`
 
 	source *configSource // where LoadConfig read it, for error locations
+	// Metrics is where the Prometheus metrics are registered (see
+	// docs/observability.md); default prometheus.DefaultRegisterer.
+	// Connectors that share a registry share its metrics; wrap it with
+	// prometheus.WrapRegistererWith to tell them apart.
+	Metrics prometheus.Registerer `yaml:"-"`
 }
 
 // EtcdConfig is how to reach etcd.
@@ -243,6 +249,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = prometheus.DefaultRegisterer
 	}
 	return cfg
 }

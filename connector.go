@@ -33,8 +33,9 @@ type Connector struct {
 // pipeline is what Connectors share: the config, the mysql connector and,
 // from the first connection on, the state.
 type pipeline struct {
-	inner driver.Connector
-	cfg   Config
+	inner   driver.Connector
+	cfg     Config
+	metrics *metrics
 
 	mu     sync.Mutex
 	st     *state
@@ -46,13 +47,19 @@ type pipeline struct {
 
 // NewConnector wraps a connector of github.com/go-sql-driver/mysql (from
 // mysql.NewConnector, which keeps its TLS config and dialer). cfg is checked
-// with Validate.
+// with Validate, and the metrics are registered on cfg.Metrics.
 func NewConnector(inner driver.Connector, cfg Config) (*Connector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	p := &pipeline{inner: inner, cfg: cfg.withDefaults(), refs: 1}
-	return &Connector{pipe: p, drv: &Driver{cfg: &p.cfg}}, nil
+	var err error
+	if p.metrics, err = registerMetrics(p.cfg.Metrics); err != nil {
+		return nil, err
+	}
+	c := &Connector{pipe: p}
+	c.drv = &Driver{cfg: &p.cfg, conn: c}
+	return c, nil
 }
 
 // OpenDB opens a database handle over a mysql connector, like sql.OpenDB,
@@ -94,7 +101,7 @@ func (c *Connector) state(ctx context.Context) (*state, error) {
 	if p.st != nil {
 		return p.st, nil
 	}
-	st, err := start(ctx, p.cfg, p.inner)
+	st, err := start(ctx, p.cfg, p.inner, p.metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +118,17 @@ func (c *Connector) started() *state {
 
 // Driver returns the mysqletcd driver.
 func (c *Connector) Driver() driver.Driver { return c.drv }
+
+// ConnectorOf returns the Connector behind a handle opened with sql.Open on
+// a mysqletcd driver, or with OpenDB, so that its users can reach Flush,
+// Stats, Resync and Reconcile. ok is false for other handles.
+func ConnectorOf(db *sql.DB) (c *Connector, ok bool) {
+	d, ok := db.Driver().(*Driver)
+	if !ok || d.conn == nil {
+		return nil, false
+	}
+	return d.conn, true
+}
 
 // Flush waits until every key committed through this connector so far has
 // been pushed to etcd, or ctx ends. It never turns a committed write into an

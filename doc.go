@@ -28,6 +28,11 @@
 // is named by its mysqletcd-config parameter or else by the MYSQLETCD_CONFIG
 // environment variable.
 //
+// A caller that must read its own writes from etcd passes a context from
+// WithPushWaiter to the writes and waits on the PushWaiter after commit.
+// Metrics go to a Prometheus registry (Config.Metrics), logs to
+// Config.Logger.
+//
 // Connections returned by sql.Conn.Raw are the driver's wrappers, not
 // *mysql.mysqlConn values.
 package mysqletcd

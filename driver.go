@@ -22,7 +22,8 @@ func init() {
 // the driver removes its own parameter (mysqletcd-config) before mysql sees
 // them. It is safe for concurrent use.
 type Driver struct {
-	cfg *Config // set by Register; nil: the DSN or the environment names a file
+	cfg  *Config    // set by Register; nil: the DSN or the environment names a file
+	conn *Connector // the Connector this driver value was handed out by, for ConnectorOf
 
 	mu    sync.Mutex
 	pipes map[string]*pipeline  // by DSN: what the handles of one DSN share
@@ -57,7 +58,9 @@ func (d *Driver) OpenConnector(dsn string) (driver.Connector, error) {
 		}
 		p.mu.Unlock()
 		if shared {
-			return &Connector{pipe: p, drv: d}, nil
+			c := &Connector{pipe: p}
+			c.drv = &Driver{cfg: d.cfg, conn: c}
+			return c, nil
 		}
 	}
 	c, err := d.newConnector(dsn)
@@ -101,6 +104,7 @@ func (d *Driver) newConnector(dsn string) (*Connector, error) {
 			return nil, err
 		}
 	}
+	mc.Logger = mysqlLogger{cfg.withDefaults().Logger}
 	inner, err := mysql.NewConnector(mc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: dsn: %w", ErrConfig, err)
@@ -109,7 +113,7 @@ func (d *Driver) newConnector(dsn string) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.drv = d
+	c.drv = &Driver{cfg: d.cfg, conn: c}
 	return c, nil
 }
 

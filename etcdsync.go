@@ -23,9 +23,8 @@ type etcdResponseOp = pb.ResponseOp
 //	  rows := SELECT ... WHERE key columns IN (...)       (fresh, autocommit, not intercepted)
 //	  want := the mapping applied to each row (absent: no row or filtered out)
 //	  Txn(If  epoch and every fence still have the ModRevision read
-//	      Then Put every fence; Put or Delete each key whose value changes
-//	      Else Get epoch, fences and keys again)
-//	  success: done; failure: loop with what the Else branch read.
+//	      Then Put every fence; Put or Delete each key whose value changes)
+//	  success: done; failure: loop, reading the fences again.
 //
 // Any push that read the database before a commit either read its fence
 // before that commit's own push wrote the fence, and so fails its compare,
@@ -71,10 +70,13 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if attempt > 0 {
+			s.metrics.retry(m)
+		}
 		if snap == nil {
 			var err error
 			if snap, err = s.readFences(ctx, m, keys); err != nil {
-				s.failed(ctx, attempt, fmt.Errorf("read fences of %s: %w", m, err))
+				s.failed(ctx, m, len(batch), attempt, fmt.Errorf("read fences of %s: %w", m, err))
 				continue
 			}
 		}
@@ -92,7 +94,7 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 		rows, err := s.readRows(ctx, m, batch)
 		if err != nil {
 			// The fences read stay valid: a later DB read is only fresher.
-			s.failed(ctx, attempt, fmt.Errorf("read rows of %s: %w", m, err))
+			s.failed(ctx, m, len(batch), attempt, fmt.Errorf("read rows of %s: %w", m, err))
 			continue
 		}
 		s.cfg.Trace.rowsRead(keys)
@@ -105,16 +107,17 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 			// The outcome is unknown: it may have been applied. Start again
 			// from the fences, never assume.
 			snap = nil
-			s.failed(ctx, attempt, fmt.Errorf("compare-and-swap %s: %w", m, err))
+			s.failed(ctx, m, len(batch), attempt, fmt.Errorf("compare-and-swap %s: %w", m, err))
 			continue
 		}
 		s.cfg.Trace.swapped(keys, ok)
 		if ok {
 			s.pushedOutbox(outboxIDs)
-			s.countPushed(snap, rows.want)
+			s.countPushed(m, snap, rows.want)
 			return rows.others, nil
 		}
 		s.stats.conflicts.Add(1)
+		s.metrics.conflict(m)
 		conflicts++
 		snap = next
 		if conflicts >= 2 && len(batch) > 1 {
@@ -174,12 +177,14 @@ func isTooLarge(err error) bool {
 	return ok && st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max")
 }
 
-// failed reports a failed step and waits before the next attempt.
-func (s *syncer) failed(ctx context.Context, attempt int, err error) {
+// failed reports a failed step of a push of n keys of m and waits before the
+// next attempt.
+func (s *syncer) failed(ctx context.Context, m *mapping, n, attempt int, err error) {
 	if ctx.Err() != nil {
 		return
 	}
 	s.stats.errors.Add(1)
+	s.metrics.pushed(m, outcomeError, n)
 	s.report(err)
 	_ = sleepCtx(ctx, backoff(attempt+1, errorBackoff))
 }
@@ -229,7 +234,8 @@ func modRevision(r *etcdResponseOp) int64 {
 }
 
 // swap writes the batch if neither the epoch nor any fence moved since snap.
-// When one did, next holds a fresh read to retry from.
+// When one did, it reports !ok, and the push reads the fences again (next
+// is always nil).
 func (s *syncer) swap(ctx context.Context, m *mapping, keys []string, snap *snapshot, want [][]byte) (ok bool, next *snapshot, err error) {
 	cmps := make([]clientv3.Cmp, 0, 1+len(keys))
 	cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(m.epochKey), "=", snap.epoch))
@@ -248,25 +254,27 @@ func (s *syncer) swap(ctx context.Context, m *mapping, keys []string, snap *snap
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout)
 	defer cancel()
-	resp, err := s.etcd.Txn(ctx).If(cmps...).Then(ops...).Else(s.getOps(m, keys)...).Commit()
+	// No Else branch: it would send every Get again on each push for the
+	// rare conflict, which reads the fences afresh instead.
+	resp, err := s.etcd.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
 		return false, nil, err
 	}
-	if resp.Succeeded {
-		return true, nil, nil
-	}
-	return false, snapshotOf(resp.Responses, len(keys)), nil
+	return resp.Succeeded, nil, nil
 }
 
-func (s *syncer) countPushed(snap *snapshot, want [][]byte) {
+func (s *syncer) countPushed(m *mapping, snap *snapshot, want [][]byte) {
 	for i, w := range want {
 		switch {
 		case w == nil && snap.current[i] == nil, w != nil && snap.current[i] != nil && bytes.Equal(w, snap.current[i]):
 			s.stats.unchanged.Add(1)
+			s.metrics.pushed(m, outcomeUnchanged, 1)
 		case w == nil:
 			s.stats.deletes.Add(1)
+			s.metrics.pushed(m, outcomeDelete, 1)
 		default:
 			s.stats.puts.Add(1)
+			s.metrics.pushed(m, outcomePut, 1)
 		}
 	}
 }

@@ -82,7 +82,7 @@ func (s *session) execWithImages(ctx context.Context, sp stmtPlan, args []driver
 		err = s.endWrapper(ctx, "COMMIT")
 		// Pushed even when COMMIT failed: it may have committed, and a
 		// push of an unchanged key is harmless.
-		s.st.sync.enqueueCapture(&caught)
+		s.enqueueCapture(&caught)
 		if err != nil {
 			return nil, err
 		}

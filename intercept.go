@@ -46,6 +46,7 @@ type session struct {
 	// pendingOutbox: durable mode's outbox rows for the statement that
 	// just ran, written before the next one.
 	pendingOutbox []outboxEntry
+	waiter        *PushWaiter // of the call being served (pushwait.go)
 }
 
 // txCapture is what an open transaction has changed so far.
@@ -53,6 +54,7 @@ type txCapture struct {
 	items     map[entryKey]item
 	resync    map[*table]string // table -> reason
 	isolation string            // set when BeginTx asked for a level
+	waiters   []*PushWaiter     // of the calls that wrote in it
 }
 
 func (s *session) inTx() bool { return s.tx != nil || !s.autocommit || s.xa }
@@ -74,6 +76,7 @@ func (s *session) ConnectorConnect(ctx context.Context, c driver.Connector) (dri
 
 // ConnBeginTx opens an API transaction.
 func (s *session) ConnBeginTx(ctx context.Context, conn driver.ConnBeginTx, opts driver.TxOptions) (context.Context, driver.Tx, error) {
+	s.noteWaiter(ctx)
 	tx, err := conn.BeginTx(ctx, opts)
 	if err != nil {
 		return ctx, nil, err
@@ -92,6 +95,7 @@ func (s *session) ConnBeginTx(ctx context.Context, conn driver.ConnBeginTx, opts
 // COMMIT may still have committed (the connection broke on the reply), so
 // the keys are pushed either way: pushing an unchanged key is harmless.
 func (s *session) TxCommit(ctx context.Context, tx driver.Tx) error {
+	s.noteWaiter(ctx) // BeginTx's context: sqlmw keeps it for the transaction
 	err := tx.Commit()
 	s.commitOpen()
 	return err
@@ -106,6 +110,7 @@ func (s *session) TxRollback(ctx context.Context, tx driver.Tx) error {
 
 // ConnExecContext runs a statement through the capture plan.
 func (s *session) ConnExecContext(ctx context.Context, conn driver.ExecerContext, query string, args []driver.NamedValue) (driver.Result, error) {
+	s.noteWaiter(ctx)
 	p := s.st.plan(s.schema, query)
 	if p.passThrough || (len(args) > 0 && s.skipsArgs) {
 		// With skipsArgs the mysql driver answers ErrSkip without
@@ -146,6 +151,7 @@ func (s *session) stmtSchema(stmt any, query string) string {
 
 // StmtExecContext runs a prepared statement through the capture plan.
 func (s *session) StmtExecContext(ctx context.Context, stmt driver.StmtExecContext, query string, args []driver.NamedValue) (driver.Result, error) {
+	s.noteWaiter(ctx)
 	p := s.st.plan(s.stmtSchema(stmt, query), query)
 	if p.passThrough {
 		res, err := stmt.ExecContext(ctx, args)
@@ -160,6 +166,7 @@ func (s *session) StmtExecContext(ctx context.Context, stmt driver.StmtExecConte
 // ConnQueryContext runs a query; a write sent through Query (MariaDB's
 // RETURNING) is captured like an Exec, its keys recorded when the rows close.
 func (s *session) ConnQueryContext(ctx context.Context, conn driver.QueryerContext, query string, args []driver.NamedValue) (context.Context, driver.Rows, error) {
+	s.noteWaiter(ctx)
 	p := s.st.plan(s.schema, query)
 	if p.passThrough {
 		rows, err := conn.QueryContext(ctx, query, args)
@@ -173,6 +180,7 @@ func (s *session) ConnQueryContext(ctx context.Context, conn driver.QueryerConte
 
 // StmtQueryContext is ConnQueryContext for prepared statements.
 func (s *session) StmtQueryContext(ctx context.Context, stmt driver.StmtQueryContext, query string, args []driver.NamedValue) (context.Context, driver.Rows, error) {
+	s.noteWaiter(ctx)
 	p := s.st.plan(s.stmtSchema(stmt, query), query)
 	if p.passThrough {
 		rows, err := stmt.QueryContext(ctx, args)
@@ -256,6 +264,7 @@ type pendingQueryKey struct{}
 
 // RowsClose closes the rows and applies a pending write's capture.
 func (s *session) RowsClose(ctx context.Context, rows driver.Rows) error {
+	s.noteWaiter(ctx)
 	err := rows.Close()
 	if pq, ok := ctx.Value(pendingQueryKey{}).(*pendingQuery); ok {
 		s.apply(ctx, pq.p, pq.args, resultOfRows{}, nil)

@@ -90,6 +90,7 @@ func deleteIDs(ctx context.Context, db execer, table string, ids []int64, timeou
 func (s *syncer) outboxSweeper() {
 	for attempt := 0; ; {
 		n, err := s.sweepOnce(s.ctx)
+		s.measureOutbox(s.ctx)
 		if s.ctx.Err() != nil {
 			return
 		}
@@ -213,4 +214,15 @@ func (s *syncer) pushKeys(ctx context.Context, m *mapping, keys []string) error 
 		}
 	}
 	return nil
+}
+
+// measureOutbox sets the outbox backlog gauge: the rows waiting in the
+// outbox table, of any process.
+func (s *syncer) measureOutbox(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout)
+	defer cancel()
+	var n int64
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.outbox).Scan(&n); err == nil {
+		s.setOutboxBacklog(int(n))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 )
 
 // queue holds the keys waiting to be pushed. It coalesces: a key is at most
@@ -18,6 +19,9 @@ type queue struct {
 	ready   map[*mapping][]*entry // per mapping, in arrival order
 	order   []*mapping            // mappings with ready entries, round robin
 	closed  bool
+	// pushed, when set, is told how long each key pushed waited since the
+	// oldest hand-off its push covers (the push latency metric).
+	pushed func(m *mapping, waited time.Duration)
 }
 
 type entryKey struct {
@@ -29,6 +33,13 @@ type entry struct {
 	it       item
 	inflight bool
 	again    bool // added again while in flight
+	// since is when the oldest commit that no started push covers handed
+	// the key over (zero when none did: a reconcile queued it); flightSince
+	// is the since the push in flight covers.
+	since, flightSince time.Time
+	// waiting are the push waiters of the next push, flying those of the
+	// push in flight (see pushwait.go); nil when nobody waits.
+	waiting, flying []*PushWaiter
 }
 
 func newQueue(size int) *queue {
@@ -40,12 +51,15 @@ func newQueue(size int) *queue {
 	}
 }
 
-// add queues items and returns the mappings of the items that did not fit.
-func (q *queue) add(items []item) (overflow []*mapping) {
+// add queues committed items and returns the mappings of the items that did
+// not fit. Each queued key is held for ws until a push that starts after
+// now completes.
+func (q *queue) add(items []item, ws ...*PushWaiter) (overflow []*mapping) {
+	now := time.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, it := range items {
-		if !q.addLocked(it) {
+		if !q.addLocked(it, ws, now) {
 			overflow = appendMapping(overflow, it.m)
 		}
 	}
@@ -53,11 +67,12 @@ func (q *queue) add(items []item) (overflow []*mapping) {
 	return overflow
 }
 
-// addWait queues items, waiting for room when the queue is full.
-func (q *queue) addWait(ctx context.Context, items []item) error {
+// addWait queues items, waiting for room when the queue is full. They are
+// no commits: the push latency metric leaves them out.
+func (q *queue) addWait(ctx context.Context, items []item, ws ...*PushWaiter) error {
 	for len(items) > 0 {
 		q.mu.Lock()
-		for len(items) > 0 && q.addLocked(items[0]) {
+		for len(items) > 0 && q.addLocked(items[0], ws, time.Time{}) {
 			items = items[1:]
 		}
 		q.signalLocked()
@@ -75,21 +90,24 @@ func (q *queue) addWait(ctx context.Context, items []item) error {
 	return nil
 }
 
-func (q *queue) addLocked(it item) bool {
+func (q *queue) addLocked(it item, ws []*PushWaiter, stamp time.Time) bool {
 	k := entryKey{it.m, it.key}
-	if e, ok := q.entries[k]; ok {
-		if e.inflight {
-			e.again = true
-			e.it = it
-		}
-		return true
-	}
-	if len(q.entries) >= q.size {
+	e, ok := q.entries[k]
+	switch {
+	case ok && e.inflight:
+		e.again = true
+		e.it = it
+	case !ok && len(q.entries) >= q.size:
 		return false
+	case !ok:
+		e = &entry{it: it}
+		q.entries[k] = e
+		q.pushReadyLocked(e)
 	}
-	e := &entry{it: it}
-	q.entries[k] = e
-	q.pushReadyLocked(e)
+	if e.since.IsZero() {
+		e.since = stamp
+	}
+	e.waiting = holdFor(e.waiting, ws)
 	return true
 }
 
@@ -118,6 +136,8 @@ func (q *queue) take(ctx context.Context, max int) (*mapping, []item) {
 			batch := make([]item, n)
 			for i, e := range ready[:n] {
 				e.inflight = true
+				e.flightSince, e.since = e.since, time.Time{}
+				e.flying, e.waiting = e.waiting, nil
 				batch[i] = e.it
 			}
 			if rest := ready[n:]; len(rest) > 0 {
@@ -140,7 +160,10 @@ func (q *queue) take(ctx context.Context, max int) (*mapping, []item) {
 }
 
 // done ends the flight of a batch; keys added meanwhile are queued again.
-func (q *queue) done(m *mapping, batch []item) {
+// pushed says the push completed: its waiters are released. Otherwise (the
+// syncer is closing) they learn that their keys were not pushed.
+func (q *queue) done(m *mapping, batch []item, pushed bool) {
+	now := time.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, it := range batch {
@@ -148,6 +171,15 @@ func (q *queue) done(m *mapping, batch []item) {
 		e, ok := q.entries[k]
 		if !ok {
 			continue
+		}
+		if pushed && q.pushed != nil && !e.flightSince.IsZero() {
+			q.pushed(m, now.Sub(e.flightSince))
+		}
+		releaseAll(e.flying, pushed)
+		e.flying, e.flightSince = nil, time.Time{}
+		if q.closed {
+			releaseAll(e.waiting, false) // no push will take it again
+			e.waiting = nil
 		}
 		if e.again {
 			e.again, e.inflight = false, false
@@ -173,11 +205,34 @@ func (q *queue) wait() <-chan struct{} {
 	return q.changed
 }
 
+// close stops take. Waiters of keys that no push will take again learn
+// that they were not pushed.
 func (q *queue) close() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.closed = true
+	for _, e := range q.entries {
+		releaseAll(e.waiting, false)
+		e.waiting = nil
+	}
 	q.signalLocked()
+}
+
+// flyingWaiters are the push waiters of a batch in flight, each once.
+func (q *queue) flyingWaiters(m *mapping, batch []item) []*PushWaiter {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var ws []*PushWaiter
+	for _, it := range batch {
+		if e, ok := q.entries[entryKey{m, it.key}]; ok {
+			for _, w := range e.flying {
+				if !slices.Contains(ws, w) {
+					ws = append(ws, w)
+				}
+			}
+		}
+	}
+	return ws
 }
 
 func (q *queue) signalLocked() {

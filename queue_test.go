@@ -20,12 +20,12 @@ func TestQueueCoalescesAKeyQueuedOrInFlight(t *testing.T) {
 		t.Fatalf("batch = %v", batch)
 	}
 	q.add([]item{it("a"), it("a"), it("a")}) // captured again while in flight
-	q.done(m, batch)
+	q.done(m, batch, true)
 	_, again := q.take(ctx, 10)
 	if len(again) != 1 || again[0].key != "a" {
 		t.Fatalf("after flight: %v, want a once more", again)
 	}
-	q.done(m, again)
+	q.done(m, again, true)
 	if n := q.len(); n != 0 {
 		t.Fatalf("len = %d, want 0", n)
 	}

@@ -137,6 +137,7 @@ func (s *syncer) reconcile(ctx context.Context, opts ReconcileOptions, wait bool
 		p := &pass{s: s, m: m, opts: &opts, start: time.Now(), pace: pacer{rate: opts.RowsPerSecond}}
 		p.rep.Table, p.rep.Key = m.table.qualified(), m.cfg.Key
 		err := p.run(ctx)
+		s.metrics.drift(m, p.rep)
 		rep.Mappings = append(rep.Mappings, p.rep)
 		if err != nil {
 			rep.Elapsed = time.Since(start)
@@ -189,6 +190,6 @@ func (s *syncer) mappedTables() string {
 // table-level write (TRUNCATE, LOAD DATA, a full queue ...) falls back to.
 func (s *syncer) resync(ctx context.Context, m *mapping) error {
 	opts := ReconcileOptions{FenceGrace: -1}
-	p := &pass{s: s, m: m, opts: &opts, start: time.Now()}
+	p := &pass{s: s, m: m, opts: &opts, start: time.Now(), waiters: s.resyncWaiters(m)}
 	return p.run(ctx)
 }

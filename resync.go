@@ -28,6 +28,8 @@ type pass struct {
 	start time.Time
 	pace  pacer
 	total int64 // rows in the table when the scan began, for progress
+	// waiters are the push waiters of a resync: they wait for its keys too.
+	waiters []*PushWaiter
 
 	// A dry run's differing keys, held for a second look.
 	held      []item
@@ -230,7 +232,7 @@ func (p *pass) handle(ctx context.Context, diff []item, kinds []DriftKind) error
 		return p.recheck(ctx)
 	}
 	p.count(diff, kinds)
-	return p.s.q.addWait(ctx, diff)
+	return p.s.q.addWait(ctx, diff, p.waiters...)
 }
 
 // count adds differing keys to the report.

@@ -34,7 +34,7 @@ func (s *session) apply(ctx context.Context, p *plan, args []driver.NamedValue, 
 			s.executed(sp.executes, &c)
 		}
 		if sp.implicitCommit || sp.kind == sqlparse.Truncate {
-			s.st.sync.enqueueCapture(&c) // committed on its own
+			s.enqueueCapture(&c) // committed on its own
 		} else {
 			s.record(&c)
 		}
@@ -141,7 +141,7 @@ func (s *session) keptByFailedWrite(sp stmtPlan) {
 			c.resync(w.t, reasonUnsupported)
 		}
 	}
-	s.st.sync.enqueueCapture(&c)
+	s.enqueueCapture(&c)
 }
 
 // prepare remembers the mapped tables an SQL-level PREPARE names, for its
@@ -189,7 +189,7 @@ func (s *session) afterFailedText(ctx context.Context, p *plan) {
 	} else if s.tx == nil {
 		s.tx = &txCapture{}
 	}
-	s.st.sync.enqueueCapture(&c)
+	s.enqueueCapture(&c)
 	s.record(&c)
 }
 

@@ -76,12 +76,11 @@ func TestHandlesShareOnePipelineAndConfigsShareOneEtcdClient(t *testing.T) {
 	if extra := ten - one; extra > 9*3 || extra >= 9*one/2 {
 		t.Errorf("9 more handles cost %d goroutines (the first cost %d), want at most %d", extra, one, 9*3)
 	}
-	d := first.Driver().(*Driver)
-	d.mu.Lock()
-	pipes := len(d.pipes)
-	d.mu.Unlock()
-	if pipes != 1 {
-		t.Errorf("%d pipelines for one DSN, want 1", pipes)
+	firstConn, _ := ConnectorOf(first)
+	for i, db := range dbs {
+		if c, ok := ConnectorOf(db); !ok || c.pipe != firstConn.pipe {
+			t.Fatalf("handle %d has a pipeline of its own", i+1)
+		}
 	}
 	for _, db := range dbs[1:] {
 		db.Close()

@@ -37,7 +37,7 @@ type state struct {
 // A mapping whose table does not exist yet is a warning (an error with
 // Config.Strict): it starts working when DDL through the driver, or a check
 // at a later connection, finds its table.
-func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, error) {
+func start(ctx context.Context, cfg Config, inner driver.Connector, met *metrics) (*state, error) {
 	db := sql.OpenDB(readerConnector{inner})
 	db.SetMaxOpenConns(cfg.Workers + 2)
 	db.SetMaxIdleConns(cfg.Workers + 2)
@@ -63,7 +63,7 @@ func start(ctx context.Context, cfg Config, inner driver.Connector) (*state, err
 	}
 	st := &state{cfg: cfg, db: db, outbox: outbox}
 	st.cat.Store(cat)
-	st.sync = newSyncer(cfg, etcd, db, cat.mappings, outbox, st.reload)
+	st.sync = newSyncer(cfg, etcd, db, cat.mappings, outbox, st.reload, met)
 	st.sync.releaseEtcd = releaseEtcd
 	st.sync.setCatalog(cat)
 	return st, nil

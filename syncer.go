@@ -32,6 +32,7 @@ type syncer struct {
 	missing      atomic.Pointer[[]string] // tables of mappings that wait for them
 	q            *queue
 	stats        counters
+	metrics      *syncerMetrics
 
 	ctx    context.Context // the syncer's lifetime; cancelled by close
 	cancel context.CancelFunc
@@ -41,6 +42,7 @@ type syncer struct {
 	resyncWant []*mapping
 	resyncBusy bool
 	resyncKick chan struct{}
+	waits      resyncWaits // of requested and running resyncs
 
 	leading atomic.Bool // this process leads anti-entropy
 
@@ -52,7 +54,7 @@ type syncer struct {
 
 // newSyncer starts the pipeline. outbox is the quoted outbox table in
 // durable mode, "" otherwise; reloadSchema reads the schema again.
-func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, mappings []*mapping, outbox string, reloadSchema func(context.Context)) *syncer {
+func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, mappings []*mapping, outbox string, reloadSchema func(context.Context), met *metrics) *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &syncer{
 		cfg: cfg, etcd: etcd, db: db,
@@ -66,6 +68,7 @@ func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, mappings []*mappin
 	}
 	s.maps.Store(&mappings)
 	s.missing.Store(&[]string{})
+	s.metrics = met.attach(s)
 	for range cfg.Workers {
 		s.wg.Go(s.work)
 	}
@@ -87,30 +90,36 @@ func (s *syncer) work() {
 		if m == nil {
 			return
 		}
+		var err error
 		if pm := s.currentOf(m); pm != nil {
-			others, err := s.push(s.ctx, pm, batch)
+			var others []item
+			others, err = s.push(s.ctx, pm, batch)
 			if err == nil && len(others) > 0 {
-				s.enqueue(others) // before done: the syncer must not look idle in between
+				s.enqueue(others, s.q.flyingWaiters(m, batch)...) // before done: the syncer must not look idle in between
 			}
 		}
-		s.q.done(m, batch)
+		s.q.done(m, batch, err == nil)
 	}
 }
 
-// enqueue hands committed keys to the pipeline. Keys that do not fit in the
-// queue resync their mapping instead: nothing is dropped.
-func (s *syncer) enqueue(items []item) {
+// enqueue hands committed keys to the pipeline, for push waiters ws. Keys
+// that do not fit in the queue resync their mapping instead: nothing is
+// dropped.
+func (s *syncer) enqueue(items []item, ws ...*PushWaiter) {
 	s.stats.captured.Add(int64(len(items)))
-	for _, m := range s.q.add(items) {
-		s.stats.fallback(reasonQueueFull)
-		s.requestResync(m)
+	s.metrics.captured(items)
+	for _, m := range s.q.add(items, ws...) {
+		s.countFallback(m, reasonQueueFull)
+		s.requestResync(m, ws...)
 	}
 }
 
-// requestResync schedules a resync of the mapping after what is running.
-func (s *syncer) requestResync(m *mapping) {
+// requestResync schedules a resync of the mapping after what is running,
+// for push waiters ws.
+func (s *syncer) requestResync(m *mapping, ws ...*PushWaiter) {
 	s.resyncMu.Lock()
 	s.resyncWant = appendMapping(s.resyncWant, m)
+	s.waits.requestLocked(m, ws)
 	s.resyncMu.Unlock()
 	select {
 	case s.resyncKick <- struct{}{}:
@@ -135,6 +144,7 @@ func (s *syncer) resyncLoop() {
 			m := s.resyncWant[0]
 			s.resyncWant = s.resyncWant[1:]
 			s.resyncBusy = true
+			s.waits.startLocked(m)
 			s.resyncMu.Unlock()
 			s.runResync(m)
 		}
@@ -158,6 +168,7 @@ func (s *syncer) runResync(m *mapping) {
 		if err == nil {
 			s.pushedOutbox(outboxIDs)
 			s.stats.resyncs.Add(1)
+			s.resynced(m)
 			return
 		}
 		if s.ctx.Err() != nil {
@@ -209,6 +220,7 @@ func (s *syncer) close() error {
 	s.cancel()
 	s.q.close()
 	s.wg.Wait()
+	s.detach()
 	release := s.releaseEtcd
 	if release == nil {
 		release = s.etcd.Close

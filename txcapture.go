@@ -50,8 +50,9 @@ func (c *capture) resync(t *table, reason string) {
 
 func (c *capture) empty() bool { return len(c.items) == 0 && len(c.resyncs) == 0 }
 
-// enqueueCapture hands a committed capture to the pipeline.
-func (s *syncer) enqueueCapture(c *capture) {
+// enqueueCapture hands a committed capture to the pipeline, for push
+// waiters ws.
+func (s *syncer) enqueueCapture(c *capture, ws ...*PushWaiter) {
 	if c.empty() {
 		return
 	}
@@ -62,12 +63,12 @@ func (s *syncer) enqueueCapture(c *capture) {
 		}
 	}
 	if len(items) > 0 {
-		s.enqueue(items)
+		s.enqueue(items, ws...)
 	}
 	for t, reason := range c.resyncs {
 		for _, m := range t.mappings {
-			s.stats.fallback(reason)
-			s.requestResync(m)
+			s.countFallback(m, reason)
+			s.requestResync(m, ws...)
 		}
 	}
 }
@@ -79,7 +80,7 @@ func (s *session) record(c *capture) {
 		return
 	}
 	if !s.inTx() {
-		s.st.sync.enqueueCapture(c)
+		s.enqueueCapture(c)
 		return
 	}
 	if s.tx == nil {
@@ -90,6 +91,7 @@ func (s *session) record(c *capture) {
 		return
 	}
 	s.tx.add(c, s.st.cfg.MaxTxKeys)
+	s.tx.join(s.waiter)
 }
 
 func (tx *txCapture) add(c *capture, maxKeys int) {
@@ -138,7 +140,7 @@ func (s *session) commitOpen() {
 	for _, it := range tx.items {
 		c.items = append(c.items, it)
 	}
-	s.st.sync.enqueueCapture(&c)
+	s.enqueueCapture(&c, tx.waiters...)
 }
 
 func (s *session) setAutocommit(ctx context.Context, sp stmtPlan) {
