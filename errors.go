@@ -19,4 +19,10 @@ var (
 
 	// ErrClosed is returned by operations on a closed Connector.
 	ErrClosed = errors.New("mysqletcd: connector closed")
+
+	// ErrValueTooLarge reports a key whose value etcd refuses as too large
+	// for one request (etcd's --max-request-bytes, 1.5 MiB by default). The
+	// key is not pushed and keeps its previous value in etcd; the error,
+	// passed to Config.OnError, names the table and the key.
+	ErrValueTooLarge = errors.New("mysqletcd: value too large for etcd")
 )

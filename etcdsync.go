@@ -3,10 +3,15 @@ package mysqletcd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 type etcdResponseOp = pb.ResponseOp
@@ -94,6 +99,10 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 		}
 		s.cfg.Trace.rowsRead(keys)
 		ok, next, err := s.swap(ctx, m, keys, snap, rows.want)
+		if isTooLarge(err) {
+			// Refused unread, so not applied: split, or give the key up.
+			return s.tooLarge(ctx, m, batch, rows, outboxIDs, err)
+		}
 		if err != nil {
 			// The outcome is unknown: it may have been applied. Start again
 			// from the fences, never assume.
@@ -114,13 +123,7 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 		if conflicts >= 2 && len(batch) > 1 {
 			// Contention: halve the batch so that the keys nobody else is
 			// pushing stop paying for the ones somebody is.
-			h := len(batch) / 2
-			a, errA := s.push(ctx, m, batch[:h])
-			b, errB := s.push(ctx, m, batch[h:])
-			if errA != nil {
-				return append(a, b...), errA
-			}
-			return append(a, b...), errB
+			return s.split(ctx, m, batch)
 		}
 		if conflicts > 1 {
 			if err := sleepCtx(ctx, backoff(conflicts, conflictBackoff)); err != nil {
@@ -128,6 +131,50 @@ func (s *syncer) push(ctx context.Context, m *mapping, batch []item) ([]item, er
 			}
 		}
 	}
+}
+
+// split pushes the two halves of batch one after the other.
+func (s *syncer) split(ctx context.Context, m *mapping, batch []item) ([]item, error) {
+	h := len(batch) / 2
+	a, errA := s.push(ctx, m, batch[:h])
+	b, errB := s.push(ctx, m, batch[h:])
+	if errA != nil {
+		return append(a, b...), errA
+	}
+	return append(a, b...), errB
+}
+
+// tooLarge handles a batch whose compare-and-swap etcd refused for its size
+// (--max-request-bytes, or the gRPC message limit of either side). A batch
+// is halved until its parts fit. A single key that alone is too large is
+// given up, reported with ErrValueTooLarge and counted: etcd keeps what it
+// held, since a delete would tell watchers that a row that exists is gone.
+// Nothing is written for it, not even its fence, so the ordering of other
+// pushes of the key is untouched; the next write that makes the row fit is
+// pushed as usual. Its outbox rows are satisfied as by a push: a sweeper
+// would only fail the same way.
+func (s *syncer) tooLarge(ctx context.Context, m *mapping, batch []item, rows rowsRead, outboxIDs []int64, err error) ([]item, error) {
+	if len(batch) > 1 {
+		return s.split(ctx, m, batch) // each half reads its own outbox rows
+	}
+	s.pushedOutbox(outboxIDs)
+	s.stats.tooLarge.Add(1)
+	s.report(fmt.Errorf("%w: table %s, key %s: value of %d bytes not pushed, etcd keeps its previous value: %w",
+		ErrValueTooLarge, m.table.qualified(), batch[0].key, len(rows.want[0]), err))
+	return rows.others, nil
+}
+
+// isTooLarge reports whether etcd, or the gRPC layer of the client or the
+// server, refused a request for its size, before applying it.
+func isTooLarge(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, rpctypes.ErrRequestTooLarge) {
+		return true
+	}
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max")
 }
 
 // failed reports a failed step of a push of n keys of m and waits before the

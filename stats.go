@@ -20,6 +20,7 @@ type Stats struct {
 	Unchanged    int64 // keys pushed whose value was already right
 	Conflicts    int64 // compare-and-swaps that lost to another push and retried
 	Errors       int64 // failed etcd or database calls (each retried)
+	TooLarge     int64 // keys not pushed: etcd refused the value as too large (ErrValueTooLarge)
 	Resyncs      int64 // completed table resyncs
 	Reconciles   int64 // completed Reconcile runs
 	// FencesCollected counts fences of absent keys removed by reconciles.
@@ -49,6 +50,7 @@ func (s *syncer) snapshotStats() Stats {
 		Unchanged:         s.stats.unchanged.Load(),
 		Conflicts:         s.stats.conflicts.Load(),
 		Errors:            s.stats.errors.Load(),
+		TooLarge:          s.stats.tooLarge.Load(),
 		Resyncs:           s.stats.resyncs.Load(),
 		Reconciles:        s.stats.reconciles.Load(),
 		FencesCollected:   s.stats.fencesCollected.Load(),

@@ -266,6 +266,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // counters are the syncer's running totals; Stats reads them.
 type counters struct {
 	captured, puts, deletes, unchanged, conflicts, errors, resyncs, reconciles, fencesCollected, antiEntropyRuns, driftFixed, swept, mappingErrors atomic.Int64
+	tooLarge                                                                                                                                       atomic.Int64
 	fallbacks                                                                                                                                      sync.Map // reason -> *atomic.Int64
 }
 

@@ -28,7 +28,8 @@
 // second or two more for the template.
 //
 // StartEtcd runs etcd inside the calling process, so its members stop with
-// it.
+// it. Failure tests stop, kill and restart members (StopMember, KillMember,
+// StartMember, StopAll, StartAll) and slow them down behind a StartProxy.
 //
 // # Cleanup
 //

@@ -399,15 +399,47 @@ func (e *Etcd) runningMember(id types.ID) int {
 	return -1
 }
 
-// Close stops every member and removes the data dirs. It is safe to call more
-// than once.
-func (e *Etcd) Close() error {
+// StopAll shuts every running member down, keeping data dirs and ports, as
+// when the whole cluster goes down: clients get no answer until StartAll.
+func (e *Etcd) StopAll() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return nil
+		return errors.New("stop etcd: closed")
 	}
-	e.closed = true
+	e.stopAllLocked()
+	return nil
+}
+
+// StartAll starts every stopped member again on its data dir and ports and
+// waits until each has rejoined. The members are all launched before any is
+// waited for, since none serves until a quorum runs.
+func (e *Etcd) StartAll(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return errors.New("start etcd: closed")
+	}
+	var started []int
+	for i, m := range e.members {
+		if m.srv != nil {
+			continue
+		}
+		if err := e.launchMember(i, embed.ClusterStateFlagExisting); err != nil {
+			return err
+		}
+		started = append(started, i)
+	}
+	for _, i := range started {
+		if err := e.waitMember(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopAllLocked stops every running member; e.mu must be held.
+func (e *Etcd) stopAllLocked() {
 	// A member's shutdown waits up to a second for the peer connections of
 	// the members still running, so the followers stop together. The leader
 	// goes last: stopped earlier, it would first try, for seconds, to hand
@@ -423,6 +455,18 @@ func (e *Etcd) Close() error {
 	if leader >= 0 {
 		e.stopMember(leader, false)
 	}
+}
+
+// Close stops every member and removes the data dirs. It is safe to call more
+// than once.
+func (e *Etcd) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.stopAllLocked()
 	if err := e.root.remove(); err != nil {
 		return fmt.Errorf("close etcd: %w", err)
 	}
