@@ -17,6 +17,7 @@ type catalog struct {
 	cascades  map[string][]*table // parent "schema.table" -> mapped tables its writes cascade into
 	views     map[string][]*table // "schema.view" -> mapped tables it is defined over
 	triggers  map[string][]*table // "schema.table" -> mapped tables its triggers write
+	functions []writingFunction   // stored functions that may write mapped tables
 	plans     planCache
 	// mappings is indexed like Config.Tables; nil where the mapping does
 	// not work now (missing lists those whose table does not exist).
@@ -99,6 +100,9 @@ func loadCatalog(ctx context.Context, cfg Config, db *sql.DB) (cat *catalog, pro
 	}
 	if cat.triggers, err = loadTriggers(ctx, db, cat.tableList); err != nil {
 		return nil, nil, fmt.Errorf("mysqletcd: read triggers: %w", err)
+	}
+	if cat.functions, err = loadWritingFunctions(ctx, db, cat.tableList); err != nil {
+		return nil, nil, fmt.Errorf("mysqletcd: read stored functions: %w", err)
 	}
 	return cat, problems, nil
 }

@@ -79,6 +79,26 @@ func (st *catalog) plan(schema, text string) *plan {
 }
 
 func (st *catalog) buildPlan(schema, text string) *plan {
+	p := st.planText(schema, text)
+	if fw := st.functionWrites(text); fw != nil {
+		p = withFunctionWrites(p, fw)
+	}
+	return p
+}
+
+// withFunctionWrites adds to a plan the resyncs of the stored functions its
+// text calls (routines.go).
+func withFunctionWrites(p *plan, fw []*tableWrite) *plan {
+	if p.passThrough {
+		return &plan{single: true, stmts: []stmtPlan{{kind: sqlparse.Other, writes: fw}}}
+	}
+	out := *p
+	out.stmts = slices.Clone(p.stmts)
+	out.stmts[0].writes = append(slices.Clone(out.stmts[0].writes), fw...)
+	return &out
+}
+
+func (st *catalog) planText(schema, text string) *plan {
 	kw := firstKeyword(text)
 	if readKeywords[kw] && strings.IndexByte(text, ';') < 0 {
 		return passThrough
