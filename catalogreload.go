@@ -41,6 +41,7 @@ func (st *state) reload(ctx context.Context) {
 			continue
 		}
 		st.sync.stats.mappingErrors.Add(1)
+		st.sync.metrics.brokenMapping(st.cfg.Tables[p.index].Table)
 		st.sync.report(fmt.Errorf("after DDL the mapping no longer fits its table; its keys are left as they are until it does: %w", p.err))
 	}
 	for i, m := range cat.mappings {

@@ -159,6 +159,7 @@ func (s *syncer) tooLarge(ctx context.Context, m *mapping, batch []item, rows ro
 	}
 	s.pushedOutbox(outboxIDs)
 	s.stats.tooLarge.Add(1)
+	s.metrics.valueTooLarge(m)
 	s.report(fmt.Errorf("%w: table %s, key %s: value of %d bytes not pushed, etcd keeps its previous value: %w",
 		ErrValueTooLarge, m.table.qualified(), batch[0].key, len(rows.want[0]), err))
 	return rows.others, nil

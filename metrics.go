@@ -39,6 +39,8 @@ type metrics struct {
 	latency   *prometheus.HistogramVec // table
 	fallbacks *prometheus.CounterVec   // table, reason
 	drift     *prometheus.CounterVec   // table, kind
+	broken    *prometheus.CounterVec   // table: mappings that stopped fitting their table
+	tooLarge  *prometheus.CounterVec   // table: keys whose value etcd refused for its size
 	live      *liveGauges
 }
 
@@ -65,6 +67,8 @@ func registerMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"table"}),
 		fallbacks: counterVec("fallbacks_total", "Table resyncs done instead of pushing the keys a write changed, by reason.", "table", "reason"),
 		drift:     counterVec("drift_keys_total", "Keys a reconcile found differing from the database, by kind: missing, stale, orphan.", "table", "kind"),
+		broken:    counterVec("mapping_errors_total", "Mappings found, after DDL, not to fit their table any more; their keys are left as they are until DDL makes them fit again.", "table"),
+		tooLarge:  counterVec("values_too_large_total", "Keys not pushed because their value is over etcd's request limit; etcd keeps the key's previous value.", "table"),
 		live:      newLiveGauges(),
 	}
 	var errs []error
@@ -75,6 +79,8 @@ func registerMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.latency = register(reg, m.latency, &errs)
 	m.fallbacks = register(reg, m.fallbacks, &errs)
 	m.drift = register(reg, m.drift, &errs)
+	m.broken = register(reg, m.broken, &errs)
+	m.tooLarge = register(reg, m.tooLarge, &errs)
 	m.live = register(reg, m.live, &errs)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("%w: metrics: %w", ErrConfig, err)
@@ -293,4 +299,18 @@ func (g *liveGauges) Collect(ch chan<- prometheus.Metric) {
 	g.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(g.queued, prometheus.GaugeValue, queued)
 	ch <- prometheus.MustNewConstMetric(g.outbox, prometheus.GaugeValue, outbox)
+}
+
+// brokenMapping counts a mapping of table that no longer fits it.
+func (sm *syncerMetrics) brokenMapping(table string) {
+	if sm != nil {
+		sm.shared.broken.WithLabelValues(table).Inc()
+	}
+}
+
+// valueTooLarge counts a key of m that etcd refused for its size.
+func (sm *syncerMetrics) valueTooLarge(m *mapping) {
+	if sm != nil {
+		sm.shared.tooLarge.WithLabelValues(m.table.qualified()).Inc()
+	}
 }

@@ -2,6 +2,7 @@ package mysqletcd
 
 import (
 	"bytes"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"log/slog"
 	"strings"
 	"sync"
@@ -113,6 +114,9 @@ func TestDDLOnAMappedTableRevalidatesItsMappings(t *testing.T) {
 	}
 	mustExec(t, db, "UPDATE users SET mail = 'new', team = 'blue' WHERE id = 1")
 	e.flush()
+	if n := testutil.ToFloat64(c.pipe.metrics.broken.WithLabelValues("users")); n == 0 {
+		t.Errorf("mysqletcd_mapping_errors_total{table=users} = %v, want > 0", n)
+	}
 	if c.Stats().MappingErrors == 0 || !strings.Contains(log.errors(), `tables[1].columns: column "email"`) {
 		t.Fatalf("the broken mapping was not reported: stats %+v, errors %q", c.Stats(), log.errors())
 	}
