@@ -47,6 +47,9 @@ func fleetID(cfg Config) string {
 // antiEntropy campaigns for leadership until the syncer closes, and
 // reconciles periodically while it leads.
 func (s *syncer) antiEntropy() {
+	if !s.awaitEtcd(s.ctx) {
+		return
+	}
 	id := leaderID()
 	for attempt := 1; s.ctx.Err() == nil; attempt++ {
 		err := s.leadOnce(id)

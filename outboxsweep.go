@@ -88,6 +88,9 @@ func deleteIDs(ctx context.Context, db execer, table string, ids []int64, timeou
 // failing), pushes them and deletes them, until the syncer closes. Any
 // number of processes may sweep: SKIP LOCKED gives each its own rows.
 func (s *syncer) outboxSweeper() {
+	if !s.awaitEtcd(s.ctx) {
+		return
+	}
 	for attempt := 0; ; {
 		n, err := s.sweepOnce(s.ctx)
 		s.measureOutbox(s.ctx)

@@ -118,6 +118,9 @@ func (c *Connector) Reconcile(ctx context.Context, opts ReconcileOptions) (*Reco
 
 // reconcile runs the passes; wait says to wait for the pushes they queued.
 func (s *syncer) reconcile(ctx context.Context, opts ReconcileOptions, wait bool) (*ReconcileReport, error) {
+	if !s.awaitEtcd(ctx) {
+		return nil, fmt.Errorf("mysqletcd: reconcile: waiting to connect to etcd: %w", ctx.Err())
+	}
 	if s.reloadSchema != nil {
 		s.reloadSchema(ctx) // DDL made behind the driver's back
 	}

@@ -60,20 +60,28 @@ func start(ctx context.Context, cfg Config, inner driver.Connector, met *metrics
 	}
 	etcd, releaseEtcd, err := acquireEtcd(cfg.Etcd)
 	if err != nil {
-		db.Close()
-		return nil, explainConnect(ctx, cfg.Etcd, err)
+		err = explainConnect(ctx, cfg.Etcd, err)
+		if !etcdUnreachable(err) {
+			db.Close()
+			return nil, err
+		}
+		// Credentials set and etcd down: connect in the background
+		// (etcdlater.go) rather than fail the database.
+		cfg.Logger.Warn("mysqletcd: etcd cannot be reached; the database opens, and pushes wait until etcd can be", "err", err)
+		etcd, releaseEtcd = nil, nil
 	}
-	// A syncer that is not started: its key names and the client.
-	check := &syncer{cfg: cfg, etcd: etcd}
-	if err := check.checkAccess(ctx, cat.working()); err != nil {
-		releaseEtcd()
-		db.Close()
-		return nil, err
+	if etcd != nil {
+		// A syncer that is not started: its key names and the client.
+		check := &syncer{cfg: cfg, etcd: etcd}
+		if err := check.checkAccess(ctx, cat.working()); err != nil {
+			releaseEtcd()
+			db.Close()
+			return nil, err
+		}
 	}
 	st := &state{cfg: cfg, db: db, outbox: outbox}
 	st.cat.Store(cat)
-	st.sync = newSyncer(cfg, etcd, db, cat.mappings, outbox, st.reload, met)
-	st.sync.releaseEtcd = releaseEtcd
+	st.sync = newSyncer(cfg, etcd, releaseEtcd, db, cat.mappings, outbox, st.reload, met)
 	st.sync.setCatalog(cat)
 	return st, nil
 }

@@ -20,9 +20,11 @@ type syncer struct {
 	cfg  Config
 	etcd *clientv3.Client
 	db   *sql.DB // not intercepted: the fresh re-reads
-	// releaseEtcd gives the client back to the process's shared ones
-	// (set by start; nil: close it).
+	// releaseEtcd gives the client back to the process's shared ones.
 	releaseEtcd func() error
+	// etcdReady is closed once etcd and releaseEtcd are set: at once, or
+	// when connectEtcd has made the client (etcdlater.go).
+	etcdReady chan struct{}
 	// maps holds the mappings that work now, indexed like Config.Tables
 	// (nil where one does not); a catalog reload replaces it.
 	maps atomic.Pointer[[]*mapping]
@@ -54,10 +56,11 @@ type syncer struct {
 
 // newSyncer starts the pipeline. outbox is the quoted outbox table in
 // durable mode, "" otherwise; reloadSchema reads the schema again.
-func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, mappings []*mapping, outbox string, reloadSchema func(context.Context), met *metrics) *syncer {
+func newSyncer(cfg Config, etcd *clientv3.Client, releaseEtcd func() error, db *sql.DB, mappings []*mapping, outbox string, reloadSchema func(context.Context), met *metrics) *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &syncer{
-		cfg: cfg, etcd: etcd, db: db,
+		cfg: cfg, etcd: etcd, releaseEtcd: releaseEtcd, db: db,
+		etcdReady:    readyChannel(),
 		q:            newQueue(cfg.QueueSize),
 		ctx:          ctx,
 		cancel:       cancel,
@@ -69,6 +72,10 @@ func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, mappings []*mappin
 	s.maps.Store(&mappings)
 	s.missing.Store(&[]string{})
 	s.metrics = met.attach(s)
+	if etcd == nil {
+		s.etcdReady = make(chan struct{})
+		s.wg.Go(s.connectEtcd)
+	}
 	for range cfg.Workers {
 		s.wg.Go(s.work)
 	}
@@ -85,6 +92,9 @@ func newSyncer(cfg Config, etcd *clientv3.Client, db *sql.DB, mappings []*mappin
 
 // work pushes batches until the syncer closes.
 func (s *syncer) work() {
+	if !s.awaitEtcd(s.ctx) {
+		return
+	}
 	for {
 		m, batch := s.q.take(s.ctx, s.cfg.BatchSize)
 		if m == nil {
@@ -128,6 +138,9 @@ func (s *syncer) requestResync(m *mapping, ws ...*PushWaiter) {
 }
 
 func (s *syncer) resyncLoop() {
+	if !s.awaitEtcd(s.ctx) {
+		return
+	}
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -221,11 +234,11 @@ func (s *syncer) close() error {
 	s.q.close()
 	s.wg.Wait()
 	s.detach()
-	release := s.releaseEtcd
-	if release == nil {
-		release = s.etcd.Close
+	var released error
+	if s.releaseEtcd != nil { // nil: it never connected
+		released = s.releaseEtcd()
 	}
-	return errors.Join(err, release(), s.db.Close())
+	return errors.Join(err, released, s.db.Close())
 }
 
 // report logs a sync error and hands it to Config.OnError.
