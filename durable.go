@@ -128,3 +128,24 @@ func (s *session) execWrappedForOutbox(ctx context.Context, p *plan, args []driv
 	}
 	return res, nil
 }
+
+// wrapQueryForOutbox opens, in durable mode, the transaction around an
+// autocommit write sent through Query (MariaDB's RETURNING): the rows'
+// close commits it with the outbox rows. Statements that only resync get
+// their resync rows written first instead.
+func (s *session) wrapQueryForOutbox(ctx context.Context, p *plan) (bool, error) {
+	if !s.durable() {
+		return false, nil
+	}
+	if err := s.preRecordResyncs(ctx, p); err != nil {
+		return false, err
+	}
+	if !s.wrapsForOutbox(p) {
+		return false, nil
+	}
+	if err := execText(ctx, s.conn, "START TRANSACTION"); err != nil {
+		return false, err
+	}
+	s.tx = &txCapture{}
+	return true, nil
+}

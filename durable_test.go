@@ -205,3 +205,33 @@ func TestDurableModeLosesNothingToSIGKILL(t *testing.T) {
 		})
 	}
 }
+
+// MariaDB's RETURNING sends a write through Query: in autocommit, durable
+// mode wraps it too, and the rows' close commits it with its outbox rows.
+func TestDurableModeWrapsAWriteSentThroughQuery(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	e.cfg.Durable = true
+	e.cfg.Trace = &PushTrace{RowsRead: func([]string) { time.Sleep(300 * time.Millisecond) }}
+	db, _ := e.open(nil)
+	rows, err := db.Query("INSERT INTO users (id, name) VALUES (1, 'ann'), (2, 'bob') RETURNING id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Close(); err != nil || n != 2 {
+		t.Fatalf("rows: %d, close: %v", n, err)
+	}
+	if got := outboxRows(t, e); got < 2 {
+		t.Errorf("%d outbox rows right after the commit, want the 4 keys' rows (pushes are slowed)", got)
+	}
+	rows, err = db.Query("DELETE FROM users WHERE id = 2 RETURNING name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	e.converged()
+	waitOutboxEmpty(t, e)
+}

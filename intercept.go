@@ -235,12 +235,20 @@ func (s *session) execPlanned(ctx context.Context, p *plan, args []driver.NamedV
 // with RETURNING) commits only once the server has sent its last row.
 func (s *session) queryPlanned(ctx context.Context, p *plan, args []driver.NamedValue, run func() (driver.Rows, error)) (context.Context, driver.Rows, error) {
 	p = p.forArgs(args)
-	rows, err := run()
-	if errors.Is(err, driver.ErrSkip) {
-		return ctx, nil, err
-	}
 	if p.single && needsImages(p.stmts[0].writes) {
 		p = resyncPlan(p)
+	}
+	wrapped, err := s.wrapQueryForOutbox(ctx, p)
+	if err != nil {
+		return ctx, nil, err
+	}
+	rows, err := run()
+	if err != nil && wrapped {
+		s.tx, s.pendingOutbox = nil, nil
+		s.endWrapper(ctx, "ROLLBACK")
+	}
+	if errors.Is(err, driver.ErrSkip) {
+		return ctx, nil, err
 	}
 	if err != nil {
 		s.afterError(ctx, err)
@@ -251,13 +259,16 @@ func (s *session) queryPlanned(ctx context.Context, p *plan, args []driver.Named
 		}
 		return ctx, nil, err
 	}
-	return context.WithValue(ctx, pendingQueryKey{}, &pendingQuery{p, args}), rows, nil
+	return context.WithValue(ctx, pendingQueryKey{}, &pendingQuery{p, args, wrapped}), rows, nil
 }
 
 // pendingQuery is a write sent through Query, applied when its rows close.
+// wrapped: durable mode opened a transaction around it, which the close
+// commits with its outbox rows.
 type pendingQuery struct {
-	p    *plan
-	args []driver.NamedValue
+	p       *plan
+	args    []driver.NamedValue
+	wrapped bool
 }
 
 type pendingQueryKey struct{}
@@ -266,11 +277,28 @@ type pendingQueryKey struct{}
 func (s *session) RowsClose(ctx context.Context, rows driver.Rows) error {
 	s.noteWaiter(ctx)
 	err := rows.Close()
-	if pq, ok := ctx.Value(pendingQueryKey{}).(*pendingQuery); ok {
-		s.apply(ctx, pq.p, pq.args, resultOfRows{}, nil)
-		if werr := s.writePendingOutbox(ctx); werr != nil && err == nil {
-			err = werr
+	pq, ok := ctx.Value(pendingQueryKey{}).(*pendingQuery)
+	if !ok {
+		return err
+	}
+	if err != nil && pq.wrapped {
+		s.tx, s.pendingOutbox = nil, nil
+		s.endWrapper(ctx, "ROLLBACK")
+		return err
+	}
+	s.apply(ctx, pq.p, pq.args, resultOfRows{}, nil)
+	werr := s.writePendingOutbox(ctx)
+	if pq.wrapped {
+		if werr != nil {
+			s.tx = nil
+			s.endWrapper(ctx, "ROLLBACK")
+			return werr
 		}
+		werr = s.endWrapper(ctx, "COMMIT")
+		s.commitOpen() // pushed even when COMMIT failed: it may have committed
+	}
+	if werr != nil && err == nil {
+		err = werr
 	}
 	return err
 }
