@@ -1,7 +1,6 @@
 package mysqletcd
 
 import (
-	"bytes"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"log/slog"
 	"strings"
@@ -11,21 +10,9 @@ import (
 
 // syncLog collects log records and OnError calls for a test.
 type syncLog struct {
+	syncBuffer
 	mu   sync.Mutex
-	buf  bytes.Buffer
 	errs []error
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 func (l *syncLog) onError(err error) {

@@ -1,7 +1,6 @@
 package mysqletcd
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -20,24 +19,6 @@ import (
 	"github.com/mysqletcd/mysqletcd/internal/testenv"
 )
 
-// lockedBuffer collects log output written from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func secret(t *testing.T, kind string) string {
 	b := make([]byte, 8)
 	rand.Read(b)
@@ -53,7 +34,7 @@ func secret(t *testing.T, kind string) string {
 func TestPasswordsAppearInNoLogErrorOrPrintout(t *testing.T) {
 	e := newEnv(t, usersSchema, usersMappings()...)
 	dbSecret, etcdSecret := secret(t, "dsn"), secret(t, "etcd")
-	var logs lockedBuffer
+	var logs syncBuffer
 	textLog := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	jsonLog := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	stderr := captureStderr(t)
@@ -199,7 +180,7 @@ func startEtcdWithAuth(t *testing.T, rootPassword string) *testenv.Etcd {
 
 func TestTheMySQLDriversMessagesGoToTheLogger(t *testing.T) {
 	e := newEnv(t, usersSchema, usersMappings()...)
-	var logs lockedBuffer
+	var logs syncBuffer
 	cfg := e.cfg
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	name := "mysqletcd-mysqllog" + strings.ReplaceAll(e.prefix, "/", "-")
