@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -30,18 +31,9 @@ func (p *pass) collectFences(ctx context.Context) error {
 		return err
 	}
 	fenceOf := p.s.cfg.FencePrefix + "/fence"
-	prefix := fenceOf + p.m.tmpl.prefix
-	end := clientv3.GetPrefixRangeEnd(prefix)
-	from := prefix
-	for {
-		cctx, cancel := context.WithTimeout(ctx, p.s.cfg.Etcd.RequestTimeout)
-		resp, err := p.s.etcd.Get(cctx, from, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(resyncPage))
-		cancel()
-		if err != nil {
-			return err
-		}
+	return p.s.pageKeys(ctx, fenceOf+p.m.tmpl.prefix, func(kvs []*mvccpb.KeyValue) error {
 		var old []fenceRev
-		for _, kv := range resp.Kvs {
+		for _, kv := range kvs {
 			data := strings.TrimPrefix(string(kv.Key), fenceOf)
 			if _, ok := p.m.tmpl.parse(data); ok && kv.ModRevision < watermark {
 				old = append(old, fenceRev{data: data, rev: kv.ModRevision})
@@ -55,11 +47,8 @@ func (p *pass) collectFences(ctx context.Context) error {
 			p.rep.FencesCollected += n
 		}
 		p.progress("fences")
-		if !resp.More || len(resp.Kvs) == 0 {
-			return nil
-		}
-		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
-	}
+		return nil
+	})
 }
 
 // fenceRev is a fence found by the collector: its data key and ModRevision.

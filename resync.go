@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -309,25 +310,15 @@ const recheckDelay = 100 * time.Millisecond
 // scanKeys pages through the mapping's key prefix and handles the keys that
 // no row renders to (orphans): their push deletes them.
 func (p *pass) scanKeys(ctx context.Context) error {
-	m := p.m
-	prefix := m.tmpl.prefix
-	end := clientv3.GetPrefixRangeEnd(prefix)
-	from := prefix
 	fences := p.s.cfg.FencePrefix + "/"
-	for {
-		cctx, cancel := context.WithTimeout(ctx, p.s.cfg.Etcd.RequestTimeout)
-		resp, err := p.s.etcd.Get(cctx, from, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(resyncPage))
-		cancel()
-		if err != nil {
-			return err
-		}
+	return p.s.pageKeys(ctx, p.m.tmpl.prefix, func(kvs []*mvccpb.KeyValue) error {
 		var batch []item
-		for _, kv := range resp.Kvs {
+		for _, kv := range kvs {
 			key := string(kv.Key)
 			if strings.HasPrefix(key, fences) {
 				continue
 			}
-			if it, ok := m.itemOf(key); ok {
+			if it, ok := p.m.itemOf(key); ok {
 				batch = append(batch, it)
 			}
 		}
@@ -336,6 +327,25 @@ func (p *pass) scanKeys(ctx context.Context) error {
 			return err
 		}
 		p.progress("keys")
+		return nil
+	})
+}
+
+// pageKeys calls page with each page of the keys under prefix, keys only
+// (with their revisions), in key order.
+func (s *syncer) pageKeys(ctx context.Context, prefix string, page func([]*mvccpb.KeyValue) error) error {
+	end := clientv3.GetPrefixRangeEnd(prefix)
+	from := prefix
+	for {
+		cctx, cancel := context.WithTimeout(ctx, s.cfg.Etcd.RequestTimeout)
+		resp, err := s.etcd.Get(cctx, from, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(resyncPage))
+		cancel()
+		if err != nil {
+			return err
+		}
+		if err := page(resp.Kvs); err != nil {
+			return err
+		}
 		if !resp.More || len(resp.Kvs) == 0 {
 			return nil
 		}
