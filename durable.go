@@ -49,7 +49,9 @@ func (s *session) noteOutbox(c *capture, add func()) {
 func (s *session) writePendingOutbox(ctx context.Context) error {
 	entries := s.pendingOutbox
 	s.pendingOutbox = nil
-	if len(entries) == 0 {
+	if len(entries) == 0 || s.tablesLocked {
+		// Under LOCK TABLES the outbox is not locked, and MySQL refuses
+		// it (1100): the keys are pushed from memory, as without durable.
 		return nil
 	}
 	return writeOutbox(ctx, s.conn, s.st.outbox, entries)
@@ -61,6 +63,9 @@ func (s *session) writePendingOutbox(ctx context.Context) error {
 // is no transaction left to write them in. A resync row for a statement
 // that then fails costs a harmless resync.
 func (s *session) preRecordResyncs(ctx context.Context, p *plan) error {
+	if s.tablesLocked {
+		return nil // see writePendingOutbox
+	}
 	var entries []outboxEntry
 	for _, sp := range p.stmts {
 		if s.inTx() && !sp.implicitCommit && sp.kind != sqlparse.Truncate && p.single {

@@ -37,17 +37,25 @@ func (ec EtcdConfig) identity() string {
 func acquireEtcd(ec EtcdConfig) (*clientv3.Client, func() error, error) {
 	id := ec.identity()
 	etcdClients.mu.Lock()
-	defer etcdClients.mu.Unlock()
 	sh := etcdClients.byIdent[id]
 	if sh == nil {
+		// Dial without the lock: it can take dial-timeout, and must not
+		// hold up other pipelines' opens and closes.
+		etcdClients.mu.Unlock()
 		cli, err := newEtcdClient(ec)
 		if err != nil {
 			return nil, nil, err
 		}
-		sh = &sharedEtcd{cli: cli}
-		etcdClients.byIdent[id] = sh
+		etcdClients.mu.Lock()
+		if sh = etcdClients.byIdent[id]; sh != nil {
+			cli.Close() // another pipeline made one meanwhile
+		} else {
+			sh = &sharedEtcd{cli: cli}
+			etcdClients.byIdent[id] = sh
+		}
 	}
 	sh.refs++
+	etcdClients.mu.Unlock()
 	var once sync.Once
 	release := func() error {
 		var err error

@@ -127,7 +127,12 @@ func (s *syncer) sweepOnce(ctx context.Context) (int, error) {
 		byKey[m.cfg.Key] = m
 		templates = append(templates, m.cfg.Key)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	if len(templates) == 0 {
+		return 0, nil // no mapping works yet
+	}
+	// READ COMMITTED: the claim locks the rows it reads and no gaps, so the
+	// app's outbox INSERTs never wait for a sweep.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return 0, err
 	}
@@ -168,7 +173,7 @@ func (s *syncer) sweepOnce(ctx context.Context) (int, error) {
 	}
 	pushCtx := context.WithValue(ctx, sweepingKey{}, true)
 	for m := range resyncs {
-		if err := s.resync(pushCtx, m); err != nil {
+		if err := s.resyncDurably(pushCtx, m, true); err != nil {
 			return 0, err
 		}
 		delete(keys, m) // the resync covered them

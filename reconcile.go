@@ -191,8 +191,22 @@ func (s *syncer) mappedTables() string {
 
 // resync is a reconcile pass over one mapping that reports nothing: what a
 // table-level write (TRUNCATE, LOAD DATA, a full queue ...) falls back to.
-func (s *syncer) resync(ctx context.Context, m *mapping) error {
+// ws wait for the keys it queues.
+func (s *syncer) resync(ctx context.Context, m *mapping, ws ...*PushWaiter) error {
 	opts := ReconcileOptions{FenceGrace: -1}
-	p := &pass{s: s, m: m, opts: &opts, start: time.Now(), waiters: s.resyncWaiters(m)}
+	p := &pass{s: s, m: m, opts: &opts, start: time.Now(), waiters: ws}
 	return p.run(ctx)
+}
+
+// resyncDurably resyncs m and, when outbox rows wait for the resync, waits
+// until the keys it queued are pushed: only then may the rows go.
+func (s *syncer) resyncDurably(ctx context.Context, m *mapping, outboxRows bool, ws ...*PushWaiter) error {
+	if !outboxRows {
+		return s.resync(ctx, m, ws...)
+	}
+	own := &PushWaiter{}
+	if err := s.resync(ctx, m, append(ws, own)...); err != nil {
+		return err
+	}
+	return own.Wait(ctx)
 }

@@ -171,12 +171,13 @@ func (s *syncer) runResync(m *mapping) {
 	for attempt := 1; ; attempt++ {
 		cur := s.currentOf(m)
 		if cur == nil {
-			return // it no longer fits its table: reported by the reload
+			s.resynced(m) // it no longer fits its table: reported by the reload
+			return
 		}
 		ids, err := s.outboxIDs(s.ctx, cur, []string{""})
 		if err == nil {
 			outboxIDs = append(outboxIDs, ids...)
-			err = s.resync(s.ctx, cur)
+			err = s.resyncDurably(s.ctx, cur, len(outboxIDs) > 0, s.resyncWaiters(m)...)
 		}
 		if err == nil {
 			s.pushedOutbox(outboxIDs)

@@ -88,9 +88,9 @@ func (s *session) record(c *capture) {
 	}
 	if s.durable() {
 		s.noteOutbox(c, func() { s.tx.add(c, s.st.cfg.MaxTxKeys) })
-		return
+	} else {
+		s.tx.add(c, s.st.cfg.MaxTxKeys)
 	}
-	s.tx.add(c, s.st.cfg.MaxTxKeys)
 	s.tx.join(s.waiter)
 }
 
