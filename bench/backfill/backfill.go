@@ -128,13 +128,17 @@ func (b *bench) startProfiles(path, etcdPath string) (stop func() error, err err
 	}
 	abs, err := filepath.Abs(etcdPath)
 	if err == nil {
-		err = b.srv.command("profile " + abs)
+		_, err = b.srv.command("profile " + abs)
 	}
 	if err != nil {
 		stopSelf()
 		return nil, fmt.Errorf("profile etcd: %w", err)
 	}
-	return func() error { stopSelf(); return b.srv.command("stop") }, nil
+	return func() error {
+		stopSelf()
+		_, err := b.srv.command("stop")
+		return err
+	}, nil
 }
 
 func startProfile(path string) (stop func(), err error) {

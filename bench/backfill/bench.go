@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/mysqletcd/mysqletcd"
@@ -118,7 +118,7 @@ func (b *bench) runAll(ctx context.Context, o options, out io.Writer) error {
 func (b *bench) runOnce(ctx context.Context, variants []rawVariant, workers int, profiles [2]string, out io.Writer) (runResult, error) {
 	var res runResult
 	for _, v := range variants {
-		if err := b.resetEtcd(ctx, out); err != nil {
+		if err := b.resetEtcd(ctx); err != nil {
 			return res, err
 		}
 		var done atomic.Int64
@@ -130,7 +130,7 @@ func (b *bench) runOnce(ctx context.Context, variants []rawVariant, workers int,
 		}
 		res.raw = append(res.raw, p)
 	}
-	if err := b.resetEtcd(ctx, out); err != nil {
+	if err := b.resetEtcd(ctx); err != nil {
 		return res, err
 	}
 	var err error
@@ -138,52 +138,47 @@ func (b *bench) runOnce(ctx context.Context, variants []rawVariant, workers int,
 	return res, err
 }
 
-// resetEtcd deletes every key under /bench/, a page at a time, and, on an
-// etcd the program started, compacts and defragments it, so that each
-// measured step starts on an empty, compact etcd.
-func (b *bench) resetEtcd(ctx context.Context, out io.Writer) error {
-	// Compacting a few million revisions takes etcd a minute or more on a
-	// busy machine: it pauses between batches of 1000.
+// resetEtcd empties etcd before a measured step. An etcd the program
+// started is replaced with a fresh member: deleting a run's two million
+// keys, then compacting and defragmenting, took longer than the run on a
+// busy machine. On another etcd, every key under /bench/ is deleted.
+func (b *bench) resetEtcd(ctx context.Context) error {
+	if !b.srv.own {
+		return clearPrefix(ctx, b.etcd, "/bench/")
+	}
+	eps, err := b.srv.command("fresh-etcd")
+	if err != nil {
+		return err
+	}
+	b.srv.Etcd = strings.Split(eps, ",")
+	cli, err := mysqletcd.NewEtcdClient(mysqletcd.EtcdConfig{Endpoints: b.srv.Etcd})
+	if err != nil {
+		return err
+	}
+	b.etcd.Close()
+	b.etcd = cli
+	return nil
+}
+
+// clearPrefix deletes every key under prefix, a page at a time.
+func clearPrefix(ctx context.Context, cli *clientv3.Client, prefix string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	start := time.Now()
-	const prefix = "/bench/"
 	end := clientv3.GetPrefixRangeEnd(prefix)
 	// Each page starts after the last one: a range from the prefix would
 	// walk every key deleted so far in etcd's index again.
 	for from := prefix; ; {
-		resp, err := b.etcd.Get(ctx, from, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(10000))
+		resp, err := cli.Get(ctx, from, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(10000))
 		if err != nil {
 			return fmt.Errorf("clear %s: %w", prefix, err)
 		}
 		if len(resp.Kvs) == 0 {
-			break
+			return nil
 		}
 		next := string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
-		if _, err := b.etcd.Delete(ctx, from, clientv3.WithRange(next)); err != nil {
+		if _, err := cli.Delete(ctx, from, clientv3.WithRange(next)); err != nil {
 			return fmt.Errorf("clear %s: %w", prefix, err)
 		}
 		from = next
 	}
-	deleted := time.Since(start)
-	if !b.srv.own {
-		return nil
-	}
-	st, err := b.etcd.Status(ctx, b.srv.Etcd[0])
-	if err != nil {
-		return err
-	}
-	before := st.DbSize
-	_, err = b.etcd.Compact(ctx, st.Header.Revision, clientv3.WithCompactPhysical())
-	if err != nil && !errors.Is(err, rpctypes.ErrCompacted) { // nothing written since
-		return fmt.Errorf("compact etcd: %w", err)
-	}
-	if _, err := b.etcd.Defragment(ctx, b.srv.Etcd[0]); err != nil {
-		return fmt.Errorf("defragment etcd: %w", err)
-	}
-	if st, err = b.etcd.Status(ctx, b.srv.Etcd[0]); err == nil {
-		fmt.Fprintf(out, "  (etcd emptied: keys deleted in %.0fs, compacted and defragmented in %.0fs: db %s -> %s)\n",
-			deleted.Seconds(), (time.Since(start) - deleted).Seconds(), mib(before), mib(st.DbSize))
-	}
-	return err
 }

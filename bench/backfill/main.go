@@ -17,9 +17,9 @@
 //  3. backfill: Connector.Reconcile on an empty etcd;
 //  4. verify: a dry-run Reconcile, which must find no drift.
 //
-// etcd is emptied of the program's keys (everything under /bench/) before
-// each measured step; when the program started etcd itself, it also
-// compacts and defragments it. A run that fails (an etcd call past its
+// Each measured step starts on an empty etcd: one the program started is
+// replaced with a fresh member (same configuration, same disk); on one
+// named by -etcd, every key under /bench/ is deleted. A run that fails (an etcd call past its
 // deadline, drift found by the verify) is reported and the next one
 // starts; the program then exits 1.
 package main

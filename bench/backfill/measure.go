@@ -22,11 +22,15 @@ type phase struct {
 // rate is keys per second.
 func (p phase) rate() float64 { return float64(p.keys) / p.wall.Seconds() }
 
-// cpuUse is CPU seconds used by this process and by the servers.
-type cpuUse struct{ client, etcd, mysql float64 }
+// cpuUse is CPU seconds used by this process and, when servers is set, by
+// the servers the program started.
+type cpuUse struct {
+	client, etcd, mysql float64
+	servers             bool
+}
 
 func (c cpuUse) sub(d cpuUse) cpuUse {
-	return cpuUse{c.client - d.client, c.etcd - d.etcd, c.mysql - d.mysql}
+	return cpuUse{c.client - d.client, c.etcd - d.etcd, c.mysql - d.mysql, c.servers}
 }
 
 // meter measures phases of the program.
@@ -35,7 +39,7 @@ type meter struct {
 }
 
 func (m meter) cpu() cpuUse {
-	u := cpuUse{client: cpuSeconds("self")}
+	u := cpuUse{client: cpuSeconds("self"), servers: m.etcdPID != "" && m.mysqlPID != ""}
 	if m.etcdPID != "" {
 		u.etcd = cpuSeconds(m.etcdPID)
 	}

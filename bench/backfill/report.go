@@ -11,8 +11,12 @@ import (
 func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
 
 func printPhase(out io.Writer, p phase, unit string) {
-	fmt.Fprintf(out, "  %-40s %8d %s %7.1fs %8.0f %s/s   CPU s: client %.1f, etcd %.1f, mariadbd %.1f   RSS max %s\n",
-		p.name, p.keys, unit, p.wall.Seconds(), p.rate(), unit, p.cpu.client, p.cpu.etcd, p.cpu.mysql, mib(p.rssMax))
+	cpu := fmt.Sprintf("client %.1f", p.cpu.client)
+	if p.cpu.servers {
+		cpu += fmt.Sprintf(", etcd %.1f, mariadbd %.1f", p.cpu.etcd, p.cpu.mysql)
+	}
+	fmt.Fprintf(out, "  %-40s %8d %s %7.1fs %8.0f %s/s   CPU s: %s   RSS max %s\n",
+		p.name, p.keys, unit, p.wall.Seconds(), p.rate(), unit, cpu, mib(p.rssMax))
 }
 
 func printRun(out io.Writer, res runResult, workers int) {
@@ -90,6 +94,9 @@ func printSummary(out io.Writer, runs []runResult, hwm int64) {
 			return func(r runResult) float64 { q := phases(r)[i]; return 1e6 * cpu(q.cpu) / float64(q.keys) }
 		}
 		row(p.short+" CPU µs/key: client", "%.0f", perKey(func(c cpuUse) float64 { return c.client }))
+		if !p.cpu.servers {
+			continue
+		}
 		row(p.short+" CPU µs/key: etcd", "%.0f", perKey(func(c cpuUse) float64 { return c.etcd }))
 		row(p.short+" CPU µs/key: mariadbd", "%.0f", perKey(func(c cpuUse) float64 { return c.mysql }))
 		row(p.short+" CPU µs/key: total", "%.0f", perKey(func(c cpuUse) float64 { return c.client + c.etcd + c.mysql }))

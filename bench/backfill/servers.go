@@ -33,8 +33,8 @@ type servers struct {
 	EtcdPID  int      `json:"etcd_pid"`  // 0 when not known
 	MySQLPID int      `json:"mysql_pid"` // 0 when not known
 
-	// own is set when this program started them: it may then compact and
-	// defragment etcd between runs.
+	// own is set when this program started them: it may then replace etcd
+	// with a fresh member between runs.
 	own     bool
 	stop    func() error
 	control io.Writer     // the child's stdin, nil for servers not ours
@@ -87,75 +87,111 @@ func startServers() (*servers, error) {
 
 // serve is the -serve child: it starts the servers, writes their addresses
 // as one JSON line, and keeps them until its stdin closes. Meanwhile it
-// takes commands, one a line, and answers each with a line: "profile PATH"
-// starts a CPU profile of the process (so of etcd), "stop" ends it.
+// takes commands, one a line, and answers each with a line, "ok" and what
+// the command returns, or the error:
+//
+//	profile PATH   start a CPU profile of this process, so of etcd
+//	stop           end it
+//	fresh-etcd     replace etcd with a new, empty member; returns its endpoints
 func serve(ctx context.Context) error {
 	db, err := testenv.StartMariaDB(ctx, testenv.WithServerArgs(mariadbArgs...))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	etcd, err := testenv.StartEtcd(ctx, 1, func(c *embed.Config) { c.QuotaBackendBytes = etcdQuota })
-	if err != nil {
-		return err
-	}
-	defer etcd.Close()
 	dsn, err := db.CreateDatabase(ctx, "bench")
 	if err != nil {
 		return err
 	}
-	s := servers{DSN: dsn, Etcd: etcd.Endpoints()}
+	c := &child{}
+	defer c.close()
+	if err := c.freshEtcd(ctx); err != nil {
+		return err
+	}
+	s := servers{DSN: dsn, Etcd: c.etcd.Endpoints()}
 	if kids := childPIDs(); len(kids) == 1 {
 		s.MySQLPID = kids[0]
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(s); err != nil {
 		return err
 	}
-	return serveCommands(os.Stdin, os.Stdout)
+	return c.serveCommands(ctx, os.Stdin, os.Stdout)
 }
 
-func serveCommands(in io.Reader, out io.Writer) error {
-	stop := func() {}
-	defer func() { stop() }()
+// child is the state of the -serve process.
+type child struct {
+	etcd        *testenv.Etcd
+	stopProfile func()
+}
+
+func (c *child) freshEtcd(ctx context.Context) error {
+	if c.etcd != nil {
+		c.etcd.Close()
+	}
+	var err error
+	c.etcd, err = testenv.StartEtcd(ctx, 1, func(cfg *embed.Config) { cfg.QuotaBackendBytes = etcdQuota })
+	return err
+}
+
+func (c *child) close() {
+	if c.stopProfile != nil {
+		c.stopProfile()
+	}
+	if c.etcd != nil {
+		c.etcd.Close()
+	}
+}
+
+func (c *child) serveCommands(ctx context.Context, in io.Reader, out io.Writer) error {
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		verb, arg, _ := strings.Cut(sc.Text(), " ")
+		var result string
 		var err error
 		switch verb {
 		case "profile":
-			stop()
-			stop, err = startProfile(arg)
+			if c.stopProfile != nil {
+				c.stopProfile()
+			}
+			c.stopProfile, err = startProfile(arg)
 		case "stop":
-			stop()
-			stop = func() {}
+			if c.stopProfile != nil {
+				c.stopProfile()
+				c.stopProfile = nil
+			}
+		case "fresh-etcd":
+			if err = c.freshEtcd(ctx); err == nil {
+				result = strings.Join(c.etcd.Endpoints(), ",")
+			}
 		default:
 			err = fmt.Errorf("unknown command %q", verb)
 		}
-		reply := "ok"
 		if err != nil {
-			reply = err.Error()
+			fmt.Fprintln(out, strings.ReplaceAll(err.Error(), "\n", " "))
+			continue
 		}
-		fmt.Fprintln(out, reply)
+		fmt.Fprintln(out, strings.TrimSpace("ok "+result))
 	}
 	return sc.Err()
 }
 
-// command sends one command to the -serve child and waits for its answer.
-func (s *servers) command(line string) error {
+// command sends one command to the -serve child and returns its result.
+func (s *servers) command(line string) (string, error) {
 	if s.control == nil {
-		return errors.New("the servers are not this program's")
+		return "", errors.New("the servers are not this program's")
 	}
 	if _, err := fmt.Fprintln(s.control, line); err != nil {
-		return err
+		return "", err
 	}
 	reply, err := s.replies.ReadString('\n')
 	if err != nil {
-		return err
+		return "", err
 	}
-	if reply = strings.TrimSpace(reply); reply != "ok" {
-		return fmt.Errorf("servers: %s: %s", line, reply)
+	reply = strings.TrimSpace(reply)
+	if reply != "ok" && !strings.HasPrefix(reply, "ok ") {
+		return "", fmt.Errorf("servers: %s: %s", line, reply)
 	}
-	return nil
+	return strings.TrimPrefix(strings.TrimPrefix(reply, "ok"), " "), nil
 }
 
 func (s *servers) pids() (etcd, mysql string) {
