@@ -235,3 +235,49 @@ func TestDurableModeWrapsAWriteSentThroughQuery(t *testing.T) {
 	e.converged()
 	waitOutboxEmpty(t, e)
 }
+
+// A push waiter given only to the statements of a durable transaction
+// waits for their keys.
+func TestDurableModeTransactionKeysReachTheirWaiter(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	e.cfg.Durable = true
+	e.cfg.Trace = &PushTrace{RowsRead: func([]string) { time.Sleep(200 * time.Millisecond) }}
+	db, _ := e.open(nil)
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, w := WithPushWaiter(ctx)
+	if _, err := tx.ExecContext(wctx, "INSERT INTO users (id, name) VALUES (1, 'ann')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := w.Wait(wait); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := e.etcd.Get(ctx, e.prefix+"/users/1"); err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("after Wait: %v, %v", resp, err)
+	}
+}
+
+// Under LOCK TABLES the outbox is not locked: durable mode must not make
+// the app's statements fail; their keys are pushed from memory.
+func TestDurableModeUnderLockTablesDoesNotFailTheApp(t *testing.T) {
+	e := newEnv(t, usersSchema, usersMappings()...)
+	e.cfg.Durable = true
+	db, _ := e.open(nil)
+	mustExec(t, db, "INSERT INTO users (id, name) VALUES (1, 'ann'), (2, 'bob')")
+	conn := mustConn(t, db)
+	defer conn.Close()
+	mustConnExec(t, conn, "LOCK TABLES users WRITE")
+	mustConnExec(t, conn, "UPDATE users SET email = 'x' WHERE name = 'ann'")
+	mustConnExec(t, conn, "UPDATE users SET email = 'y' WHERE id = 2")
+	mustConnExec(t, conn, "DELETE FROM users WHERE id = 2")
+	mustConnExec(t, conn, "UNLOCK TABLES")
+	e.converged()
+}
