@@ -57,9 +57,13 @@ func (b *bench) backfill(ctx context.Context, profile, etcdProfile string) (back
 		return res, err
 	}
 	defer conn.Close()
+	// A push whose compare-and-swap timed out but was applied finds its
+	// keys right when it retries: they count as unchanged, not put.
+	pushed := func() int64 { st := conn.Stats(); return st.Puts + st.Unchanged }
+	res.steps.pushed = pushed
 	opts := mysqletcd.ReconcileOptions{Progress: res.steps.progress}
 	var rep *mysqletcd.ReconcileReport
-	res.fill, err = b.meter.measure("backfill", "backfill", b.rows, func() int64 { return conn.Stats().Puts }, func() error {
+	res.fill, err = b.meter.measure("backfill", "backfill", b.rows, pushed, func() error {
 		stopProfiles, err := b.startProfiles(profile, etcdProfile)
 		if err != nil {
 			return err
@@ -157,9 +161,21 @@ func startProfile(path string) (stop func(), err error) {
 }
 
 // steps records when a Reconcile run last reported a page of its table
-// scan and of its key scan; it returns once every push has landed.
+// scan and of its key scan, and how many keys had been pushed when the
+// table scan ended; the run returns once every push has landed.
 type steps struct {
+	pushed            func() int64
 	start, rows, keys time.Time
+	rowsPushed        int64
+}
+
+// scanRate is keys pushed per second until the table scan ended, before the
+// key scan began.
+func (s *steps) scanRate() float64 {
+	if s.rows.IsZero() {
+		return 0
+	}
+	return float64(s.rowsPushed) / s.rows.Sub(s.start).Seconds()
 }
 
 func (s *steps) progress(p mysqletcd.ReconcileProgress) {
@@ -170,6 +186,7 @@ func (s *steps) progress(p mysqletcd.ReconcileProgress) {
 	switch p.Phase {
 	case "rows":
 		s.rows = now
+		s.rowsPushed = s.pushed()
 	case "keys":
 		s.keys = now
 	}

@@ -37,8 +37,8 @@ func printRun(out io.Writer, res runResult, workers int) {
 		}
 		return fmt.Sprintf("%.1fs", t.Sub(s.start).Seconds())
 	}
-	fmt.Fprintf(out, "      table scan done at %s, key scan done at %s, returned (every push landed) at %.1fs\n",
-		at(s.rows), at(s.keys), res.fill.wall.Seconds())
+	fmt.Fprintf(out, "      table scan done at %s (%d keys pushed by then: %.0f/s), key scan done at %s, returned (every push landed) at %.1fs\n",
+		at(s.rows), s.rowsPushed, s.scanRate(), at(s.keys), res.fill.wall.Seconds())
 	pt := res.pushes
 	if pt.pushes > 0 {
 		busy := float64(workers) * res.fill.wall.Seconds()
@@ -81,6 +81,7 @@ func printSummary(out io.Writer, runs []runResult, hwm int64) {
 	for i, p := range runs[0].raw {
 		row("backfill / "+p.short, "%.2f", func(r runResult) float64 { return r.fill.rate() / r.raw[i].rate() })
 	}
+	row("backfill keys/s pushed during the table scan", "%.0f", func(r runResult) float64 { return r.steps.scanRate() })
 	row("verify (dry run) rows/s", "%.0f", func(r runResult) float64 { return r.verify.rate() })
 	row("backfill RSS max (MiB)", "%.0f", func(r runResult) float64 { return float64(r.fill.rssMax) / (1 << 20) })
 	for q := range 4 {
